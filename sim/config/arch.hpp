@@ -1,0 +1,69 @@
+// The architecture a run simulates: array, PE number formats, buffers, DRAM, clock.
+// Loaded from a YAML file (docs/config.md), validated key by key.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/numerics/int_format.hpp"
+
+namespace tpesim {
+
+/// Which operand stays in the PEs.
+enum class Dataflow { kOS, kWS, kIS };
+const char* to_string(Dataflow d);  ///< "os", "ws", "is"
+
+/// One on-chip SRAM buffer.
+struct BufferSpec {
+  uint64_t size_bytes = 256 * 1024;  ///< capacity in bytes
+  uint64_t width_bytes = 64;         ///< bytes the port moves per cycle (read or write)
+  bool double_buffered = true;       ///< split in two halves: fill one while the other is used
+};
+
+/// The off-chip memory interface.
+struct DramSpec {
+  std::string type = "LPDDR4";                ///< label, used by the cost model later
+  uint64_t bandwidth_millibytes_per_cycle = 32000;  ///< sustained bandwidth, 1/1000 byte/cycle
+  uint64_t latency_cycles = 100;              ///< from request to first data
+};
+
+/// A complete, validated architecture.
+struct ArchSpec {
+  std::string source = "<built-in>";  ///< file it came from, for messages
+  std::string name = "default";       ///< free-form label
+  std::string engine = "systolic";    ///< engine model selected by name
+  int rows = 16;                      ///< PE rows (R)
+  int cols = 16;                      ///< PE columns (C)
+  Dataflow dataflow = Dataflow::kWS;
+  bool fold_overlap = true;    ///< next fold enters before the previous drains
+  bool weight_preload = true;  ///< two stationary banks: next fold's tile shifts in during compute
+  num::IntFormat act{8, true};     ///< A (activation) format
+  num::IntFormat weight{8, true};  ///< B (weight) format
+  num::AccFormat acc{32, num::Overflow::kWrap};
+  double clock_hz = 1e9;  ///< clock frequency
+  BufferSpec ifmap;       ///< holds A
+  BufferSpec filter;      ///< holds B
+  BufferSpec ofmap{256 * 1024, 128, true};  ///< holds C partial sums (ACC bits each)
+  DramSpec dram;
+};
+
+/// A `key=value` override from the command line (`--set array.rows=32`).
+struct Override {
+  std::string key;
+  std::string value;
+};
+
+/// Loads and validates an arch YAML file, then applies overrides (each validated as if it
+/// were in the file; errors name "--set key"). Throws ConfigError naming file:line: key.
+ArchSpec load_arch(const std::string& path, const std::vector<Override>& overrides = {});
+
+/// The built-in default (16x16 weight-stationary INT8), with overrides applied.
+ArchSpec default_arch(const std::vector<Override>& overrides = {});
+
+/// Parses "key=value" (throws ConfigError if there is no '=' or the key is empty).
+Override parse_override(const std::string& s);
+
+/// Writes the spec back as YAML (same keys the loader accepts), for reports.
+std::string to_yaml(const ArchSpec& a);
+
+}  // namespace tpesim

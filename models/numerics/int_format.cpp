@@ -51,7 +51,7 @@ int64_t AccFormat::fit(__int128 v) const {
   return static_cast<int64_t>(static_cast<__int128>(u));
 }
 
-int64_t AccFormat::add(int64_t acc, int64_t p) const {
+int64_t AccFormat::add_slow(int64_t acc, int64_t p) const {
   return fit(static_cast<__int128>(acc) + static_cast<__int128>(p));
 }
 

@@ -39,7 +39,19 @@ struct AccFormat {
   Overflow overflow = Overflow::kWrap;
   /// acc + p computed exactly, then wrapped modulo 2^bits or clamped to the range.
   /// `acc` must be representable; `p` is any product of two <=16-bit operands.
-  int64_t add(int64_t acc, int64_t p) const;
+  int64_t add(int64_t acc, int64_t p) const {
+    if (bits >= 63) return add_slow(acc, p);
+    const int sh = 64 - bits;
+    // Both operands fit in 62 bits here (acc <= 62 bits; products of <=16-bit operands), so
+    // the int64 sum cannot overflow.
+    const int64_t v = acc + p;
+    if (overflow == Overflow::kWrap)
+      return static_cast<int64_t>(static_cast<uint64_t>(v) << sh) >> sh;
+    const int64_t hi = (int64_t{1} << (bits - 1)) - 1, lo = -hi - 1;
+    return v > hi ? hi : (v < lo ? lo : v);
+  }
+  /// add() through 128-bit arithmetic (any widths).
+  int64_t add_slow(int64_t acc, int64_t p) const;
   /// Wraps or clamps an exact value into the accumulator's range.
   int64_t fit(__int128 v) const;
 };

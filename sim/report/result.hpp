@@ -24,32 +24,36 @@ struct Cycles {
   uint64_t compute = 0;  ///< total - stall
   uint64_t stall = 0;    ///< cycles the array's input was held back by a buffer
   std::map<std::string, uint64_t> stall_by_buffer;  ///< "ifmap", "filter", "ofmap" -> cycles
-  Cycles& operator+=(const Cycles& o);
-  bool operator==(const Cycles& o) const;
+  Cycles& operator+=(const Cycles& o);              ///< sums every field; stall_by_buffer per name
+  bool operator==(const Cycles& o) const;           ///< a missing buffer name equals a zero entry
 };
 
 /// Results for one trace record (already multiplied by its count).
 struct LayerResult {
   std::string name;
   uint64_t M = 0, N = 0, K = 0, count = 1;
-  uint64_t folds = 0;              ///< array folds per instance
-  Cycles cycles;                   ///< for all `count` instances
-  uint64_t macs = 0;               ///< useful MACs (M*N*K*count)
-  double utilization = 0;          ///< macs / (rows*cols*cycles.total)
-  double mapping_efficiency = 0;   ///< macs / (rows*cols*folded-compute slots): spatial fill
-  std::map<std::string, uint64_t> actions;        ///< action name -> count (see docs/report.md)
-  std::map<std::string, BufferTraffic> buffers;   ///< "ifmap", "filter", "ofmap"
+  uint64_t folds = 0;             ///< array folds per instance
+  Cycles cycles;                  ///< for all `count` instances
+  uint64_t macs = 0;              ///< useful MACs (M*N*K*count)
+  double utilization = 0;         ///< macs / (rows*cols*cycles.total)
+  double mapping_efficiency = 0;  ///< macs / (rows*cols*folded-compute slots): spatial fill
+  std::map<std::string, uint64_t> actions;       ///< action name -> count (see docs/report.md)
+  std::map<std::string, BufferTraffic> buffers;  ///< "ifmap", "filter", "ofmap"
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   uint64_t dram_bytes() const { return dram_read_bytes + dram_write_bytes; }
+  /// Field-by-field equality; doubles compared exactly (a JSON round trip preserves them);
+  /// a name missing from `actions` or `buffers` equals a present zero entry.
+  bool operator==(const LayerResult& o) const;
+  bool operator!=(const LayerResult& o) const { return !(*this == o); }
 };
 
 /// A whole run.
 struct RunResult {
-  std::string tool_version;   ///< tpesim version string
-  std::string engine;         ///< "cycle", "rtl", "fast"
+  std::string tool_version;  ///< tpesim version string
+  std::string engine;        ///< "cycle", "rtl", "fast"
   std::string arch_name;
-  std::string arch_yaml;      ///< the validated arch, as YAML
+  std::string arch_yaml;  ///< the validated arch, as YAML
   std::string workload_name;
   std::string workload_source;
   int rows = 0, cols = 0;
@@ -57,9 +61,22 @@ struct RunResult {
   double clock_hz = 0;
   std::vector<LayerResult> layers;
   LayerResult totals;  ///< sums; utilization and efficiency recomputed from the sums
+  /// Field-by-field equality (layers in order, totals, header fields).
+  bool operator==(const RunResult& o) const;
+  bool operator!=(const RunResult& o) const { return !(*this == o); }
 };
 
-/// Recomputes totals from layers (sums; ratios from the sums).
+/// Recomputes r->totals from r->layers (layers are not modified):
+///  - count, cycles (incl. stall_by_buffer), macs, actions, buffers, DRAM bytes: sums;
+///  - folds: sum of folds * count (folds executed over the whole run; a layer's own
+///    `folds` is per instance);
+///  - name empty, M = N = K = 0;
+///  - utilization = macs / (rows * cols * cycles.total), 0 if the denominator is 0;
+///  - mapping_efficiency = macs / sum over layers of (macs_l / mapping_efficiency_l), i.e.
+///    useful MACs over the PE slots the mappings offered (the macs-weighted harmonic mean);
+///    layers with macs_l == 0 or mapping_efficiency_l <= 0 are left out of both sums;
+///    0 if nothing is left.
+/// Throws InternalError if r is null.
 void compute_totals(RunResult* r);
 
 }  // namespace tpesim

@@ -1,0 +1,346 @@
+#include "models/systolic/controller.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace tpesim::systolic {
+
+Controller::Controller(const Schedule& s, const std::array<mem::BufferParams, mem::kNumBufs>& bufs,
+                       const mem::DramParams& dram, const Operands& ops, num::IntMatrix* out)
+    : s_(s), bufp_(bufs), dram_(dram), ops_(ops), out_(out) {
+  R_ = s.array.rows;
+  C_ = s.array.cols;
+  left_bits_ = s.array.aw;
+  top_bits_ = s.array.bw;
+  accf_.bits = s.array.acc;
+  accf_.overflow = s.array.sat ? num::Overflow::kSaturate : num::Overflow::kWrap;
+  for (int b = 0; b < mem::kNumBufs; ++b) {
+    const size_t n = s.units[b].size();
+    ready_[b].assign(n, kNever);
+    release_[b].assign(n, kNever);
+    uses_left_[b].assign(n, 0);
+    first_fold_[b].assign(n, kNever);
+  }
+  auto note = [&](int b, int u, int64_t g, int64_t uses) {
+    if (u < 0 || static_cast<size_t>(u) >= s.units[b].size())
+      throw std::logic_error("schedule: fold " + std::to_string(g) + " names a missing unit");
+    uses_left_[b][u] += uses;
+    if (first_fold_[b][u] == kNever) first_fold_[b][u] = g;
+  };
+  const bool st = s.flow != Flow::kOS;
+  for (size_t g = 0; g < s.folds.size(); ++g) {
+    const Fold& f = s.folds[g];
+    if (st) note(s.top_buf, f.stat_unit, g, 1);
+    int64_t w0 = 0;
+    for (const Chunk& ch : f.chunks) {
+      note(s.left_buf, ch.left_unit, g, ch.w_end - w0);
+      if (!st) note(s.top_buf, ch.top_unit, g, ch.w_end - w0);
+      w0 = ch.w_end;
+    }
+    if (w0 != s.wavefronts(f)) throw std::logic_error("schedule: chunks do not cover the fold");
+    outputs_left_ += static_cast<uint64_t>(f.np) * f.nq;
+  }
+  out_left_.assign(s.units[mem::kOfmap].size(), 0);
+  out_alloc_.assign(s.units[mem::kOfmap].size(), 0);
+  for (const Fold& f : s.folds)
+    if (f.last_k) out_left_.at(f.out_unit) += f.np * f.nq;
+  const size_t F = s.folds.size();
+  S_.assign(F, kNever);
+  E_.assign(F, kNever);
+  shift_end_.assign(F, kNever);
+  ring_.assign(static_cast<size_t>(R_ + C_) + 1, Issue{});
+  col_fold_.assign(C_, 0);
+  col_pos_.assign(C_, 0);
+  for (int c = 0; c < C_; ++c) {
+    size_t g = 0;
+    while (g < F && c >= s.folds[g].nq) ++g;
+    col_fold_[c] = static_cast<int64_t>(g);
+  }
+}
+
+bool Controller::unit_ready(int buf, int u, uint64_t t) const {
+  const int64_t r = ready_[buf][u];
+  return r != kNever && static_cast<uint64_t>(r) <= t;
+}
+
+bool Controller::slot_free(int buf, int u, uint64_t t) const {
+  const int slots = bufp_[buf].slots();
+  if (u < slots) return true;
+  const int64_t rel = release_[buf][u - slots];
+  return rel != kNever && static_cast<uint64_t>(rel) <= t;
+}
+
+void Controller::count_access(int buf, bool write, uint64_t bytes) {
+  if (bytes == 0) return;
+  const uint64_t n = (bytes + bufp_[buf].width_bytes - 1) / bufp_[buf].width_bytes;
+  mem::BufferCounts& c = st_.buf[buf];
+  if (write) {
+    c.writes += n;
+    c.write_bytes += bytes;
+  } else {
+    c.reads += n;
+    c.read_bytes += bytes;
+  }
+}
+
+// Fetches go to DRAM in the order the schedule needs them: the unit first used by the
+// earliest fold first; on a tie the top-edge buffer's (the stationary tile is loaded first).
+void Controller::issue_fetches(uint64_t t) {
+  const int bufs[2] = {s_.top_buf, s_.left_buf};
+  for (;;) {
+    int best = -1;
+    int64_t best_fold = 0;
+    for (int b : bufs) {
+      const size_t u = next_unit_[b];
+      if (u >= s_.units[b].size() || !slot_free(b, static_cast<int>(u), t)) continue;
+      if (best < 0 || first_fold_[b][u] < best_fold) {
+        best = b;
+        best_fold = first_fold_[b][u];
+      }
+    }
+    if (best < 0) return;
+    const size_t u = next_unit_[best]++;
+    const uint64_t bytes = s_.units[best][u].bytes;
+    ready_[best][u] = static_cast<int64_t>(dram_.transfer(t, bytes, false));
+    count_access(best, true, bytes);
+  }
+}
+
+void Controller::use_unit(int buf, int u, uint64_t t) {
+  if (--uses_left_[buf][u] == 0) release_[buf][u] = static_cast<int64_t>(t) + 1;
+}
+
+Controller::Gate Controller::shift_gate(int64_t g, uint64_t t) const {
+  const int64_t ti = static_cast<int64_t>(t);
+  // The bank this fold loads must no longer be read by the fold that used it last: that
+  // fold's last wavefront reaches PE (R-1, C-1) at E + R + C - 2, where a shift may coincide.
+  const int64_t gp = g - (s_.weight_preload ? 2 : 1);
+  if (gp >= 0 && (E_[gp] == kNever || ti < E_[gp] + R_ + C_ - 2)) return Gate::kStruct;
+  // Without overlap and without a second bank, a fold starts after the previous completed.
+  if (!s_.fold_overlap && !s_.weight_preload && g > 0 &&
+      (E_[g - 1] == kNever || ti < E_[g - 1] + R_ + C_ - 1))
+    return Gate::kStruct;
+  if (!unit_ready(s_.top_buf, s_.folds[g].stat_unit, t)) return Gate::kMem;
+  return Gate::kOk;
+}
+
+Controller::Gate Controller::stream_gate(uint64_t t, int* mem_buf) const {
+  const int64_t ti = static_cast<int64_t>(t);
+  const int64_t g = fs_;
+  const Fold& f = s_.folds[g];
+  const int64_t W = s_.wavefronts(f);
+  const bool st = s_.flow != Flow::kOS;
+  // Structural conditions first: a cycle held back by them is compute, not stall.
+  if (ws_ == 0 && g > 0 && !s_.fold_overlap && ti < E_[g - 1] + R_ + C_ - 1) return Gate::kStruct;
+  if (!st && ws_ == W - 1 && g > 0 && ti < E_[g - 1] + s_.rows_used(s_.folds[g - 1]))
+    return Gate::kStruct;  // one output per column per cycle
+  if (st && ws_ == 0 && (shift_end_[g] == kNever || ti < shift_end_[g] + 1)) {
+    if (fsh_ == g && sh_step_ < 0 && last_shift_gate_ == Gate::kMem) {
+      *mem_buf = s_.top_buf;
+      return Gate::kMem;
+    }
+    return Gate::kStruct;
+  }
+  // Memory conditions.
+  if (ws_ == 0 && f.first_k && !out_alloc_[f.out_unit] && !slot_free(mem::kOfmap, f.out_unit, t)) {
+    *mem_buf = mem::kOfmap;
+    return Gate::kMem;
+  }
+  const Chunk& ch = f.chunks[ci_];
+  if (!unit_ready(s_.left_buf, ch.left_unit, t)) {
+    *mem_buf = s_.left_buf;
+    return Gate::kMem;
+  }
+  if (!st && !unit_ready(s_.top_buf, ch.top_unit, t)) {
+    *mem_buf = s_.top_buf;
+    return Gate::kMem;
+  }
+  return Gate::kOk;
+}
+
+int64_t Controller::left_value(const Fold& f, int64_t w, int64_t r) const {
+  switch (s_.flow) {
+    case Flow::kWS: return ops_.a(f.p0 + w, f.k0 + r);
+    case Flow::kIS: return ops_.b(f.k0 + r, f.p0 + w);
+    default: return ops_.a(f.p0 + r, f.k0 + w);
+  }
+}
+
+int64_t Controller::top_value(const Fold& f, int64_t w, int64_t c) const {
+  return ops_.b(f.k0 + w, f.q0 + c);
+}
+
+int64_t Controller::stat_value(const Fold& f, int64_t kk, int64_t c) const {
+  return s_.flow == Flow::kWS ? ops_.b(f.k0 + kk, f.q0 + c) : ops_.a(f.q0 + c, f.k0 + kk);
+}
+
+void Controller::drive(uint64_t t, ArrayInputs* in) {
+  const int64_t F = static_cast<int64_t>(s_.folds.size());
+  const bool st = s_.flow != Flow::kOS;
+  // Write-backs of finished output tiles, then prefetches.
+  size_t n_wb = 0;
+  while (n_wb < pending_wb_.size() && pending_wb_[n_wb].issue_at <= static_cast<int64_t>(t)) {
+    const int u = pending_wb_[n_wb].unit;
+    const uint64_t bytes = s_.units[mem::kOfmap][u].bytes;
+    release_[mem::kOfmap][u] = static_cast<int64_t>(dram_.transfer(t, bytes, true));
+    count_access(mem::kOfmap, false, bytes);
+    ++n_wb;
+  }
+  pending_wb_.erase(pending_wb_.begin(), pending_wb_.begin() + static_cast<long>(n_wb));
+  issue_fetches(t);
+
+  in->clear();
+  // Stationary tile shifting (ws/is).
+  if (st) {
+    if (sh_step_ < 0 && fsh_ < F) {
+      last_shift_gate_ = shift_gate(fsh_, t);
+      if (last_shift_gate_ == Gate::kOk) sh_step_ = 0;
+    }
+    if (sh_step_ >= 0) {
+      const Fold& f = s_.folds[fsh_];
+      const int64_t kk = R_ - 1 - sh_step_;
+      in->w_shift = true;
+      in->w_bank = bank(fsh_);
+      if (kk < f.nk) {
+        for (int64_t c = 0; c < f.nq; ++c) {
+          in->b_data[c] = stat_value(f, kk, c);
+          in->b_valid[c] = 1;
+        }
+        count_access(s_.top_buf, false, bytes_of(f.nq, top_bits_));
+      }
+      ++st_.shift_steps;
+      if (++sh_step_ == R_) {
+        shift_end_[fsh_] = static_cast<int64_t>(t);
+        use_unit(s_.top_buf, f.stat_unit, t);
+        ++fsh_;
+        sh_step_ = -1;
+      }
+    }
+  }
+  // Wavefront issue.
+  if (fs_ < F) {
+    int mem_buf = -1;
+    const Gate gate = stream_gate(t, &mem_buf);
+    if (gate == Gate::kOk) {
+      const Fold& f = s_.folds[fs_];
+      const int64_t W = s_.wavefronts(f);
+      ring_[t % ring_.size()] = Issue{static_cast<int64_t>(t), fs_, ws_};
+      ++st_.wavefronts;
+      if (ws_ == 0) {
+        S_[fs_] = static_cast<int64_t>(t);
+        if (f.first_k) out_alloc_[f.out_unit] = 1;
+      }
+      count_access(s_.left_buf, false, bytes_of(s_.rows_used(f), left_bits_));
+      const Chunk& ch = f.chunks[ci_];
+      use_unit(s_.left_buf, ch.left_unit, t);
+      if (!st) {
+        count_access(s_.top_buf, false, bytes_of(f.nq, top_bits_));
+        use_unit(s_.top_buf, ch.top_unit, t);
+      }
+      ++ws_;
+      if (ws_ == ch.w_end) ++ci_;
+      if (ws_ == W) {
+        E_[fs_] = static_cast<int64_t>(t);
+        ++fs_;
+        ws_ = 0;
+        ci_ = 0;
+      }
+    } else if (gate == Gate::kMem) {
+      ++st_.stall[mem_buf];
+    }
+  }
+  // Skewed edge inputs: row r sees the wavefront issued r cycles ago, column c (os) c ago.
+  const int64_t ti = static_cast<int64_t>(t);
+  const int64_t rs = static_cast<int64_t>(ring_.size());
+  for (int r = 0; r < R_; ++r) {
+    if (ti < r) break;
+    const Issue& e = ring_[(ti - r) % rs];
+    if (e.t != ti - r) continue;
+    const Fold& f = s_.folds[e.fold];
+    if (r >= s_.rows_used(f)) continue;
+    in->a_valid[r] = 1;
+    in->a_data[r] = left_value(f, e.w, r);
+    if (st) {
+      in->a_bank[r] = static_cast<uint8_t>(bank(e.fold));
+    } else {
+      in->a_first[r] = e.w == 0;
+      in->a_last[r] = e.w == s_.wavefronts(f) - 1;
+    }
+  }
+  if (!st) {
+    for (int c = 0; c < C_; ++c) {
+      if (ti < c) break;
+      const Issue& e = ring_[(ti - c) % rs];
+      if (e.t != ti - c) continue;
+      const Fold& f = s_.folds[e.fold];
+      if (c >= f.nq) continue;
+      in->b_valid[c] = 1;
+      in->b_data[c] = top_value(f, e.w, c);
+    }
+  }
+}
+
+void Controller::collect(uint64_t t, const ArrayOutputs& out) {
+  const int64_t F = static_cast<int64_t>(s_.folds.size());
+  uint64_t n_valid = 0, n_rmw = 0;
+  const bool st = s_.flow != Flow::kOS;
+  const int64_t rs = static_cast<int64_t>(ring_.size());
+  for (int c = 0; c < C_; ++c) {
+    if (!out.o_valid[c]) continue;
+    int64_t g, pos;
+    if (st) {
+      // A stationary column's output belongs to the wavefront issued R-1+c cycles earlier.
+      const int64_t ti = static_cast<int64_t>(t) - (R_ - 1) - c;
+      const Issue& e = ring_[((ti % rs) + rs) % rs];
+      if (ti < 0 || e.t != ti)
+        throw std::logic_error("systolic controller: output without a wavefront in column " +
+                               std::to_string(c) + " at cycle " + std::to_string(t));
+      g = e.fold;
+      pos = e.w;
+      if (c >= s_.folds[g].nq)
+        throw std::logic_error("systolic controller: output in unused column " + std::to_string(c));
+    } else {
+      g = col_fold_[c];
+      pos = col_pos_[c];
+      if (g >= F)
+        throw std::logic_error("systolic controller: unexpected output in column " +
+                               std::to_string(c) + " at cycle " + std::to_string(t));
+    }
+    const Fold& f = s_.folds[g];
+    if (out_) {
+      int64_t i = f.p0 + pos, j = f.q0 + c;
+      if (s_.flow == Flow::kIS) std::swap(i, j);
+      int64_t& dst = out_->at(i, j);
+      dst = f.first_k ? out.o_data[c] : accf_.add(dst, out.o_data[c]);
+    }
+    ++n_valid;
+    if (!f.first_k) ++n_rmw;
+    if (f.last_k && --out_left_[f.out_unit] == 0)
+      pending_wb_.push_back(Writeback{static_cast<int64_t>(t) + 2, f.out_unit});
+    if (!st && ++col_pos_[c] == f.np) {
+      col_pos_[c] = 0;
+      int64_t h = g + 1;
+      while (h < F && c >= s_.folds[h].nq) ++h;
+      col_fold_[c] = h;
+    }
+    --outputs_left_;
+    ++st_.outputs;
+    st_.end_cycle = t + 1;
+  }
+  if (n_valid) count_access(mem::kOfmap, true, bytes_of(static_cast<int64_t>(n_valid), s_.out_bits));
+  if (n_rmw) count_access(mem::kOfmap, false, bytes_of(static_cast<int64_t>(n_rmw), s_.out_bits));
+  if (outputs_left_ == 0) {
+    // Nothing follows: start the remaining write-backs at their own cycles.
+    for (const Writeback& wb : pending_wb_) {
+      const uint64_t bytes = s_.units[mem::kOfmap][wb.unit].bytes;
+      dram_.transfer(static_cast<uint64_t>(wb.issue_at), bytes, true);
+      count_access(mem::kOfmap, false, bytes);
+    }
+    pending_wb_.clear();
+  }
+  st_.dram_read_bytes = dram_.read_bytes();
+  st_.dram_write_bytes = dram_.write_bytes();
+}
+
+}  // namespace tpesim::systolic

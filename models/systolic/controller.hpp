@@ -1,0 +1,104 @@
+// The array controller of the systolic engine: executes a Schedule cycle by cycle. It fetches
+// tiles from DRAM into the buffers, shifts stationary tiles into the PE banks, issues
+// skewed wavefronts, collects outputs (accumulating partial sums in the ofmap buffer) and
+// writes finished output tiles back. It counts buffer and DRAM traffic and attributes
+// stall cycles to the buffer that held the array back. Rules: docs/timing.md.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "models/mem/memory.hpp"
+#include "models/numerics/int_format.hpp"
+#include "models/numerics/reference_gemm.hpp"
+#include "models/systolic/array_io.hpp"
+#include "models/systolic/schedule.hpp"
+
+namespace tpesim::systolic {
+
+/// What the controller counted over one schedule.
+struct ControllerStats {
+  uint64_t end_cycle = 0;                        ///< last output cycle + 1 (= total cycles)
+  std::array<uint64_t, mem::kNumBufs> stall{};    ///< stall cycles attributed to each buffer
+  std::array<mem::BufferCounts, mem::kNumBufs> buf{};  ///< accesses of each buffer
+  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  uint64_t wavefronts = 0;      ///< wavefronts issued
+  uint64_t shift_steps = 0;     ///< stationary shift cycles
+  uint64_t outputs = 0;         ///< output values collected
+  uint64_t stall_total() const { return stall[0] + stall[1] + stall[2]; }
+};
+
+class Controller {
+ public:
+  /// `out` may be null (values not kept). `ops` must outlive the controller.
+  Controller(const Schedule& s, const std::array<mem::BufferParams, mem::kNumBufs>& bufs,
+             const mem::DramParams& dram, const Operands& ops, num::IntMatrix* out);
+
+  /// Computes the array inputs for cycle t. Call with t = 0, 1, 2, ... in order.
+  void drive(uint64_t t, ArrayInputs* in);
+  /// Takes the array outputs of the edge that ends cycle t (after drive(t) and the array step).
+  void collect(uint64_t t, const ArrayOutputs& out);
+  /// True when every output of the schedule has been collected.
+  bool done() const { return outputs_left_ == 0; }
+  const ControllerStats& stats() const { return st_; }
+
+ private:
+  enum class Gate { kOk, kStruct, kMem };
+  static constexpr int64_t kNever = -1;
+
+  bool unit_ready(int buf, int u, uint64_t t) const;
+  bool slot_free(int buf, int u, uint64_t t) const;
+  void issue_fetches(uint64_t t);
+  Gate shift_gate(int64_t g, uint64_t t) const;
+  Gate stream_gate(uint64_t t, int* mem_buf) const;
+  void use_unit(int buf, int u, uint64_t t);
+  int bank(int64_t g) const { return s_.weight_preload ? static_cast<int>(g & 1) : 0; }
+  int64_t left_value(const Fold& f, int64_t w, int64_t r) const;
+  int64_t top_value(const Fold& f, int64_t w, int64_t c) const;
+  int64_t stat_value(const Fold& f, int64_t kk, int64_t c) const;
+  void count_access(int buf, bool write, uint64_t bytes);
+  uint64_t bytes_of(int64_t elems, int bits) const { return (static_cast<uint64_t>(elems) * bits + 7) / 8; }
+
+  const Schedule& s_;
+  std::array<mem::BufferParams, mem::kNumBufs> bufp_;
+  mem::Dram dram_;
+  const Operands& ops_;
+  num::IntMatrix* out_;
+  num::AccFormat accf_;
+  int R_, C_;
+  int left_bits_, top_bits_;
+
+  // Units per buffer: next to fetch, ready cycle, uses left, release cycle, first-use fold.
+  std::array<size_t, mem::kNumBufs> next_unit_{};
+  std::array<std::vector<int64_t>, mem::kNumBufs> ready_, release_;
+  std::array<std::vector<int64_t>, mem::kNumBufs> uses_left_;
+  std::array<std::vector<int64_t>, mem::kNumBufs> first_fold_;
+
+  // Fold timing.
+  std::vector<int64_t> S_, E_, shift_end_;
+  // Stream state: fold, next wavefront, chunk index.
+  int64_t fs_ = 0, ws_ = 0;
+  size_t ci_ = 0;
+  // Shift state: fold being shifted (or next), step in progress (-1 = none).
+  int64_t fsh_ = 0;
+  int sh_step_ = -1;
+  Gate last_shift_gate_ = Gate::kStruct;
+  // Issue ring: which (fold, wavefront) entered row 0 / column 0 at cycle t (size >= max(R,C)).
+  struct Issue {
+    int64_t t = -1, fold = -1, w = -1;
+  };
+  std::vector<Issue> ring_;
+  // Collector: per column, current fold and position within it.
+  std::vector<int64_t> col_fold_, col_pos_;
+  std::vector<int64_t> out_left_;  ///< per ofmap unit: final outputs still to arrive
+  std::vector<uint8_t> out_alloc_;  ///< per ofmap unit: slot taken
+  struct Writeback {
+    int64_t issue_at;
+    int unit;
+  };
+  std::vector<Writeback> pending_wb_;
+  uint64_t outputs_left_ = 0;
+  ControllerStats st_;
+};
+
+}  // namespace tpesim::systolic

@@ -1,0 +1,137 @@
+#include "sim/engine/run.hpp"
+
+#include <memory>
+
+#include "models/numerics/reference_gemm.hpp"
+#include "rtl/harness/rtl_array.hpp"
+#include "sim/common/error.hpp"
+#include "sim/common/progress.hpp"
+#include "sim/engine/mapper.hpp"
+#include "sim/engine/operands.hpp"
+#include "sim/engine/sc_bench.hpp"
+
+namespace tpesim {
+
+GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uint64_t layer_seed) {
+  const systolic::Schedule s = map_gemm(arch, g);
+  HashOperands ops(layer_seed, arch.act, arch.weight);
+  const bool verify = g.M * g.N * g.K <= opt.verify_limit;
+  num::IntMatrix out;
+  if (verify) out = num::IntMatrix(static_cast<int64_t>(g.M), static_cast<int64_t>(g.N));
+  systolic::Controller ctl(s, buffer_params(arch), dram_params(arch), ops, verify ? &out : nullptr);
+  GemmRun r;
+  if (opt.engine == "cycle") {
+    r.array = run_systemc_model(ctl, s.array);
+  } else if (opt.engine == "rtl") {
+    auto rtl = rtl::make_rtl_array(s.array);
+    if (!rtl)
+      throw ConfigError(where(arch.source, 0, "",
+                              "no RTL variant was built for this array (" + std::to_string(arch.rows) +
+                                  "x" + std::to_string(arch.cols) + " " + to_string(arch.dataflow) +
+                                  "); built variants:\n" + rtl::describe_rtl_variants() +
+                                  "add one to TPESIM_RTL_VARIANTS (rtl/CMakeLists.txt) and rebuild"));
+    rtl->reset();
+    // The RTL does not count its own actions: the C++ array core runs beside it on the same
+    // inputs, supplies the counts, and must agree with the RTL on every output (else a bug).
+    systolic::ArrayCore core(s.array);
+    systolic::ArrayInputs in(s.array.rows, s.array.cols);
+    systolic::ArrayOutputs o(s.array.cols), om(s.array.cols);
+    for (uint64_t t = 0; !ctl.done(); ++t) {
+      ctl.drive(t, &in);
+      rtl->step(in, &o);
+      core.step(in, &om);
+      if (!(o == om))
+        throw InternalError("rtl engine: " + g.name + ": RTL and model outputs differ at cycle " +
+                            std::to_string(t) + " (run tpesim cosim for details)");
+      ctl.collect(t, o);
+    }
+    r.array = core.counters();
+  } else {
+    throw ConfigError("--engine: unknown engine '" + opt.engine + "' (known: cycle, rtl)");
+  }
+  r.ctl = ctl.stats();
+  r.folds = s.folds.size();
+  for (const auto& f : s.folds) r.fold_wavefronts += static_cast<uint64_t>(s.wavefronts(f));
+  if (r.array.macs != g.M * g.N * g.K)
+    throw InternalError("systolic engine: " + g.name + ": array counted " +
+                        std::to_string(r.array.macs) + " MACs, the GEMM has " +
+                        std::to_string(g.M * g.N * g.K));
+  if (verify) {
+    const auto A = ops.matrix_a(static_cast<int64_t>(g.M), static_cast<int64_t>(g.K));
+    const auto B = ops.matrix_b(static_cast<int64_t>(g.K), static_cast<int64_t>(g.N));
+    const int64_t chunk = arch.dataflow == Dataflow::kOS ? static_cast<int64_t>(g.K) : arch.rows;
+    const auto ref = num::gemm_accumulate(A, B, arch.acc, chunk);
+    if (!(ref == out))
+      throw InternalError("systolic engine: " + g.name + ": outputs differ from the reference GEMM");
+    r.verified = true;
+  }
+  return r;
+}
+
+LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun& r) {
+  LayerResult L;
+  const uint64_t n = g.count;
+  L.name = g.name;
+  L.M = g.M;
+  L.N = g.N;
+  L.K = g.K;
+  L.count = n;
+  L.folds = r.folds;
+  L.cycles.total = r.ctl.end_cycle * n;
+  L.cycles.stall = r.ctl.stall_total() * n;
+  L.cycles.compute = L.cycles.total - L.cycles.stall;
+  for (int b = 0; b < mem::kNumBufs; ++b) {
+    L.cycles.stall_by_buffer[mem::buf_name(b)] = r.ctl.stall[b] * n;
+    BufferTraffic bt;
+    bt.reads = r.ctl.buf[b].reads * n;
+    bt.writes = r.ctl.buf[b].writes * n;
+    bt.read_bytes = r.ctl.buf[b].read_bytes * n;
+    bt.write_bytes = r.ctl.buf[b].write_bytes * n;
+    L.buffers[mem::buf_name(b)] = bt;
+  }
+  L.macs = g.M * g.N * g.K * n;
+  const double pes = static_cast<double>(arch.rows) * arch.cols;
+  L.utilization = L.cycles.total ? static_cast<double>(L.macs) / (pes * L.cycles.total) : 0;
+  L.mapping_efficiency =
+      r.fold_wavefronts ? static_cast<double>(g.M * g.N * g.K) / (pes * r.fold_wavefronts) : 0;
+  const std::string mac = "mac." + arch.act.name() + "x" + arch.weight.name();
+  L.actions[mac] = r.array.macs * n;
+  L.actions["pe.operand_reg_writes"] = r.array.operand_reg_writes * n;
+  L.actions["pe.acc_writes"] = r.array.acc_writes * n;
+  L.actions["pe.stationary_writes"] = r.array.stationary_writes * n;
+  L.actions["pe.idle_cycles"] =
+      (static_cast<uint64_t>(arch.rows) * arch.cols * r.ctl.end_cycle - r.array.macs) * n;
+  L.actions["array.output_writes"] = r.array.output_writes * n;
+  L.actions["ctrl.wavefronts"] = r.ctl.wavefronts * n;
+  L.actions["ctrl.shift_steps"] = r.ctl.shift_steps * n;
+  L.dram_read_bytes = r.ctl.dram_read_bytes * n;
+  L.dram_write_bytes = r.ctl.dram_write_bytes * n;
+  return L;
+}
+
+RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt) {
+  RunResult res;
+  res.tool_version = TPESIM_VERSION;
+  res.engine = opt.engine;
+  res.arch_name = arch.name;
+  res.arch_yaml = to_yaml(arch);
+  res.workload_name = w.name;
+  res.workload_source = w.source;
+  res.rows = arch.rows;
+  res.cols = arch.cols;
+  res.dataflow = to_string(arch.dataflow);
+  res.clock_hz = arch.clock_hz;
+  for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);
+  Progress prog("simulating " + w.name, w.gemms.size(), opt.progress);
+  for (size_t i = 0; i < w.gemms.size(); ++i) {
+    const Gemm& g = w.gemms[i];
+    const GemmRun r = run_gemm(arch, g, opt, mix64(opt.seed + i));
+    res.layers.push_back(make_layer_result(arch, g, r));
+    prog.advance();
+  }
+  prog.finish();
+  compute_totals(&res);
+  return res;
+}
+
+}  // namespace tpesim

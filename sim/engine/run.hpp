@@ -1,0 +1,39 @@
+// Runs a workload on an architecture with one of the engines and builds the report data.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "models/systolic/array_core.hpp"
+#include "models/systolic/controller.hpp"
+#include "sim/config/arch.hpp"
+#include "sim/report/result.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace tpesim {
+
+struct RunOptions {
+  std::string engine = "cycle";   ///< "cycle" (SystemC model) or "rtl" (Verilated RTL)
+  uint64_t seed = 1;              ///< operand values (HashOperands)
+  uint64_t verify_limit = 1ull << 28;  ///< check outputs against the oracle up to M*N*K
+  bool progress = false;          ///< progress line on stderr
+};
+
+/// What one engine run of one GEMM instance produced.
+struct GemmRun {
+  systolic::ControllerStats ctl;
+  systolic::ArrayCounters array;
+  bool verified = false;  ///< outputs compared with the reference GEMM (and equal)
+  uint64_t folds = 0;
+  uint64_t fold_wavefronts = 0;  ///< sum over folds of streamed wavefronts
+};
+
+/// Simulates one GEMM instance. Throws InternalError if outputs differ from the oracle.
+GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uint64_t layer_seed);
+
+/// Turns one GEMM run into a report row (counts multiplied by g.count).
+LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun& r);
+
+/// Runs every GEMM of the workload.
+RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt);
+
+}  // namespace tpesim

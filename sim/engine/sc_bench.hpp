@@ -1,0 +1,50 @@
+// The process-wide SystemC test bench. SystemC elaborates once per process, so one bench
+// holds every SystemC module tpesim uses (the cycle engine's system and the cosimulation
+// bench); each run reconfigures them, starts the kernel and returns at sc_pause().
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "models/systolic/array_core.hpp"
+#include "models/systolic/controller.hpp"
+#include "rtl/harness/rtl_array.hpp"
+
+namespace tpesim {
+
+/// Called now and then with the cycles simulated so far (progress display).
+using CycleCallback = std::function<void(uint64_t cycles)>;
+
+/// Runs the controller and the SystemC array model until every output is collected.
+/// Returns the array's action counts. Throws what the controller throws (rethrown here).
+systolic::ArrayCounters run_systemc_model(systolic::Controller& ctl, const systolic::ArrayParams& p,
+                                          const CycleCallback& cb = {});
+
+/// Outcome of one lockstep run.
+struct LockstepResult {
+  bool match = true;
+  uint64_t cycles = 0;           ///< cycles compared
+  uint64_t outputs = 0;          ///< valid outputs compared
+  // First mismatch (when !match):
+  uint64_t cycle = 0;            ///< cycle of the edge whose outputs differ
+  int column = -1;               ///< column of the first differing output
+  int pe_row = -1;               ///< row of the PE that produced the expected value
+  std::string signal;            ///< "o_valid[c]" or "o_data[c]"
+  int64_t expected = 0;          ///< SystemC model's value
+  int64_t actual = 0;            ///< RTL's value
+};
+
+struct LockstepOptions {
+  std::string wave_path;          ///< VCD of the RTL around [trace_from, stop]; empty = none
+  uint64_t trace_from = 0;        ///< first cycle traced
+  int64_t corrupt_at_cycle = -1;  ///< test hook: flip bit 0 of RTL o_data[0] at this cycle
+  CycleCallback progress;
+};
+
+/// Drives the SystemC array model and the Verilated RTL from the same controller, in
+/// lockstep, comparing every output port on every cycle; stops at the first mismatch.
+LockstepResult run_lockstep(systolic::Controller& ctl, const systolic::ArrayParams& p,
+                            rtl::RtlArray& rtl, const LockstepOptions& opt);
+
+}  // namespace tpesim

@@ -1,0 +1,100 @@
+// RunResult arithmetic: sums of traffic and cycles, equality, and the totals of a run.
+#include "sim/report/result.hpp"
+
+#include "sim/common/error.hpp"
+
+namespace tpesim {
+namespace {
+
+/// Adds every entry of `from` into `into` (names missing in `into` start at zero).
+template <typename V>
+void add_map(std::map<std::string, V>* into, const std::map<std::string, V>& from) {
+  for (const auto& [name, value] : from) (*into)[name] += value;
+}
+
+/// True if the maps agree, a name missing from one side counting as a default value.
+template <typename V>
+bool same_map(const std::map<std::string, V>& a, const std::map<std::string, V>& b) {
+  const V zero{};
+  for (const auto& [name, value] : a) {
+    auto it = b.find(name);
+    if (!(value == (it == b.end() ? zero : it->second))) return false;
+  }
+  for (const auto& [name, value] : b) {
+    if (a.find(name) == a.end() && !(value == zero)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+BufferTraffic& BufferTraffic::operator+=(const BufferTraffic& o) {
+  reads += o.reads;
+  writes += o.writes;
+  read_bytes += o.read_bytes;
+  write_bytes += o.write_bytes;
+  return *this;
+}
+
+bool BufferTraffic::operator==(const BufferTraffic& o) const {
+  return reads == o.reads && writes == o.writes && read_bytes == o.read_bytes &&
+         write_bytes == o.write_bytes;
+}
+
+Cycles& Cycles::operator+=(const Cycles& o) {
+  total += o.total;
+  compute += o.compute;
+  stall += o.stall;
+  add_map(&stall_by_buffer, o.stall_by_buffer);
+  return *this;
+}
+
+bool Cycles::operator==(const Cycles& o) const {
+  return total == o.total && compute == o.compute && stall == o.stall &&
+         same_map(stall_by_buffer, o.stall_by_buffer);
+}
+
+bool LayerResult::operator==(const LayerResult& o) const {
+  return name == o.name && M == o.M && N == o.N && K == o.K && count == o.count &&
+         folds == o.folds && cycles == o.cycles && macs == o.macs && utilization == o.utilization &&
+         mapping_efficiency == o.mapping_efficiency && same_map(actions, o.actions) &&
+         same_map(buffers, o.buffers) && dram_read_bytes == o.dram_read_bytes &&
+         dram_write_bytes == o.dram_write_bytes;
+}
+
+bool RunResult::operator==(const RunResult& o) const {
+  return tool_version == o.tool_version && engine == o.engine && arch_name == o.arch_name &&
+         arch_yaml == o.arch_yaml && workload_name == o.workload_name &&
+         workload_source == o.workload_source && rows == o.rows && cols == o.cols &&
+         dataflow == o.dataflow && clock_hz == o.clock_hz && layers == o.layers &&
+         totals == o.totals;
+}
+
+void compute_totals(RunResult* r) {
+  if (r == nullptr) throw InternalError("compute_totals: null RunResult");
+  LayerResult t;
+  t.count = 0;
+  double offered_slots = 0;  // sum of macs_l / mapping_efficiency_l
+  uint64_t mapped_macs = 0;  // macs of the layers included in offered_slots
+  for (const LayerResult& l : r->layers) {
+    t.count += l.count;
+    t.folds += l.folds * l.count;
+    t.cycles += l.cycles;
+    t.macs += l.macs;
+    add_map(&t.actions, l.actions);
+    add_map(&t.buffers, l.buffers);
+    t.dram_read_bytes += l.dram_read_bytes;
+    t.dram_write_bytes += l.dram_write_bytes;
+    if (l.macs > 0 && l.mapping_efficiency > 0) {
+      offered_slots += static_cast<double>(l.macs) / l.mapping_efficiency;
+      mapped_macs += l.macs;
+    }
+  }
+  const double array_cycles = static_cast<double>(r->rows) * static_cast<double>(r->cols) *
+                              static_cast<double>(t.cycles.total);
+  t.utilization = array_cycles > 0 ? static_cast<double>(t.macs) / array_cycles : 0.0;
+  t.mapping_efficiency = offered_slots > 0 ? static_cast<double>(mapped_macs) / offered_slots : 0.0;
+  r->totals = std::move(t);
+}
+
+}  // namespace tpesim

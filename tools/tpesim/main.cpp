@@ -1,0 +1,126 @@
+// The tpesim command line: run, cosim.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sim/common/error.hpp"
+#include "sim/common/progress.hpp"
+#include "sim/config/arch.hpp"
+#include "sim/engine/cosim.hpp"
+#include "sim/engine/run.hpp"
+#include "sim/report/writers.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace {
+
+using namespace tpesim;
+
+ArchSpec load_arch_opt(const std::string& path, const std::vector<std::string>& sets) {
+  std::vector<Override> ov;
+  for (const auto& s : sets) ov.push_back(parse_override(s));
+  return path.empty() ? default_arch(ov) : load_arch(path, ov);
+}
+
+int cmd_run(const std::string& arch_path, const std::string& trace, const std::string& engine,
+            const std::string& out_dir, const std::vector<std::string>& sets, uint64_t seed,
+            bool quiet) {
+  const ArchSpec arch = load_arch_opt(arch_path, sets);
+  const Workload w = trace.empty() ? default_workload() : load_trace(trace);
+  RunOptions opt;
+  opt.engine = engine;
+  opt.seed = seed;
+  opt.progress = !quiet && Progress::stderr_is_terminal();
+  const RunResult r = run_workload(arch, w, opt);
+  if (!out_dir.empty()) write_reports(r, out_dir);
+  if (!quiet) std::cout << text_report(r);
+  return 0;
+}
+
+int cmd_cosim(const std::string& arch_path, const std::string& trace, int random_n,
+              const std::vector<std::string>& sets, uint64_t seed, const std::string& wave,
+              bool quiet) {
+  const ArchSpec arch = load_arch_opt(arch_path, sets);
+  std::vector<Gemm> gemms;
+  if (!trace.empty()) {
+    const Workload w = load_trace(trace);
+    gemms = w.gemms;
+  } else {
+    gemms = random_gemms(arch, random_n, seed);
+  }
+  CosimOptions opt;
+  opt.seed = seed;
+  opt.wave_path = wave;
+  opt.progress = !quiet && Progress::stderr_is_terminal();
+  const CosimReport rep = cosimulate(arch, gemms, opt);
+  if (!rep.pass) {
+    std::cout << describe(rep, arch);
+    if (rep.wave_written) std::cout << "  waveform window written to " << wave << "\n";
+    return 1;
+  }
+  if (!quiet) std::cout << describe(rep, arch);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tpesim: cycle-accurate simulator for low-precision tensor processing engines"};
+  app.set_version_flag("--version", std::string("tpesim ") + TPESIM_VERSION);
+  app.require_subcommand(0, 1);
+
+  std::string arch_path, trace, engine = "cycle", out_dir, wave;
+  std::vector<std::string> sets;
+  uint64_t seed = 1;
+  bool quiet = false;
+  int random_n = 0;
+
+  auto* run = app.add_subcommand("run", "simulate a workload trace and print the report");
+  run->add_option("--arch", arch_path, "architecture YAML (default: built-in 16x16 ws int8)");
+  run->add_option("--workload", trace, "trace CSV (default: built-in Llama-2-7B slice)");
+  run->add_option("--engine", engine, "cycle (SystemC model) or rtl (Verilated RTL)")
+      ->check(CLI::IsMember({"cycle", "rtl"}));
+  run->add_option("--out", out_dir, "write report.json, report.csv and report.txt here");
+  run->add_option("--set", sets, "override an arch key, e.g. --set rows=32 (repeatable)");
+  run->add_option("--seed", seed, "seed of the operand values");
+  run->add_flag("--quiet", quiet, "print nothing on success");
+
+  auto* cosim = app.add_subcommand("cosim", "run the RTL against the SystemC model in lockstep");
+  cosim->add_option("--arch", arch_path, "architecture YAML (default: built-in)");
+  auto* wl = cosim->add_option("--workload", trace, "trace CSV");
+  auto* rn = cosim->add_option("--random", random_n, "N random GEMM shapes")->check(CLI::PositiveNumber);
+  wl->excludes(rn);
+  cosim->add_option("--set", sets, "override an arch key (repeatable)");
+  cosim->add_option("--seed", seed, "seed of shapes and operand values");
+  cosim->add_option("--wave", wave, "write an RTL waveform (VCD) window here on a mismatch");
+  cosim->add_flag("--quiet", quiet, "print nothing on success");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*cosim) {
+      if (trace.empty() && random_n == 0) {
+        std::cerr << "tpesim cosim: give --workload TRACE or --random N\n";
+        return 2;
+      }
+      return cmd_cosim(arch_path, trace, random_n, sets, seed, wave, quiet);
+    }
+    // `tpesim` alone and `tpesim run` run the default job.
+    return cmd_run(arch_path, trace, engine, out_dir, sets, seed, quiet);
+  } catch (const UserError& e) {
+    std::cerr << "tpesim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const InternalError& e) {
+    std::cerr << "tpesim: internal error (a bug, please report): " << e.what() << "\n";
+    return 70;
+  } catch (const std::exception& e) {
+    std::cerr << "tpesim: internal error (a bug, please report): " << e.what() << "\n";
+    return 70;
+  }
+}

@@ -49,6 +49,7 @@ Controller::Controller(const Schedule& s, const std::array<mem::BufferParams, me
   S_.assign(F, kNever);
   E_.assign(F, kNever);
   shift_end_.assign(F, kNever);
+  shift_mem_credit_.assign(F, 0);
   ring_.assign(static_cast<size_t>(R_ + C_) + 1, Issue{});
   col_fold_.assign(C_, 0);
   col_pos_.assign(C_, 0);
@@ -64,11 +65,28 @@ bool Controller::unit_ready(int buf, int u, uint64_t t) const {
   return r != kNever && static_cast<uint64_t>(r) <= t;
 }
 
-bool Controller::slot_free(int buf, int u, uint64_t t) const {
-  const int slots = bufp_[buf].slots();
-  if (u < slots) return true;
-  const int64_t rel = release_[buf][u - slots];
-  return rel != kNever && static_cast<uint64_t>(rel) <= t;
+// Buffers hold units in allocation order and free them in the same order (a circular
+// buffer): a unit may be placed when it fits beside the units still resident; a
+// single-buffered buffer holds one unit at a time.
+void Controller::update_residency(uint64_t t) {
+  for (int b = 0; b < mem::kNumBufs; ++b)
+    while (oldest_[b] < next_unit_[b] && release_[b][oldest_[b]] != kNever &&
+           static_cast<uint64_t>(release_[b][oldest_[b]]) <= t) {
+      resident_[b] -= s_.units[b][oldest_[b]].bytes;
+      ++oldest_[b];
+    }
+}
+
+bool Controller::can_hold(int buf, int u) const {
+  if (static_cast<size_t>(u) != next_unit_[buf])
+    throw std::logic_error("systolic controller: units allocated out of order");
+  if (!bufp_[buf].double_buffered) return oldest_[buf] == next_unit_[buf];
+  return resident_[buf] + s_.units[buf][u].bytes <= bufp_[buf].size_bytes;
+}
+
+void Controller::hold(int buf, int u) {
+  resident_[buf] += s_.units[buf][u].bytes;
+  next_unit_[buf] = static_cast<size_t>(u) + 1;
 }
 
 void Controller::count_access(int buf, bool write, uint64_t bytes) {
@@ -93,14 +111,15 @@ void Controller::issue_fetches(uint64_t t) {
     int64_t best_fold = 0;
     for (int b : bufs) {
       const size_t u = next_unit_[b];
-      if (u >= s_.units[b].size() || !slot_free(b, static_cast<int>(u), t)) continue;
+      if (u >= s_.units[b].size() || !can_hold(b, static_cast<int>(u))) continue;
       if (best < 0 || first_fold_[b][u] < best_fold) {
         best = b;
         best_fold = first_fold_[b][u];
       }
     }
     if (best < 0) return;
-    const size_t u = next_unit_[best]++;
+    const size_t u = next_unit_[best];
+    hold(best, static_cast<int>(u));
     const uint64_t bytes = s_.units[best][u].bytes;
     ready_[best][u] = static_cast<int64_t>(dram_.transfer(t, bytes, false));
     count_access(best, true, bytes);
@@ -136,14 +155,16 @@ Controller::Gate Controller::stream_gate(uint64_t t, int* mem_buf) const {
   if (!st && ws_ == W - 1 && g > 0 && ti < E_[g - 1] + s_.rows_used(s_.folds[g - 1]))
     return Gate::kStruct;  // one output per column per cycle
   if (st && ws_ == 0 && (shift_end_[g] == kNever || ti < shift_end_[g] + 1)) {
-    if (fsh_ == g && sh_step_ < 0 && last_shift_gate_ == Gate::kMem) {
+    // Waiting for this fold's stationary tile. The wait is memory's for as many cycles as
+    // the tile's shift itself was held back by memory (its credit), else structural.
+    if (shift_mem_credit_[g] > 0) {
       *mem_buf = s_.top_buf;
       return Gate::kMem;
     }
     return Gate::kStruct;
   }
   // Memory conditions.
-  if (ws_ == 0 && f.first_k && !out_alloc_[f.out_unit] && !slot_free(mem::kOfmap, f.out_unit, t)) {
+  if (ws_ == 0 && f.first_k && !out_alloc_[f.out_unit] && !can_hold(mem::kOfmap, f.out_unit)) {
     *mem_buf = mem::kOfmap;
     return Gate::kMem;
   }
@@ -188,6 +209,7 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
     ++n_wb;
   }
   pending_wb_.erase(pending_wb_.begin(), pending_wb_.begin() + static_cast<long>(n_wb));
+  update_residency(t);
   issue_fetches(t);
 
   in->clear();
@@ -196,6 +218,7 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
     if (sh_step_ < 0 && fsh_ < F) {
       last_shift_gate_ = shift_gate(fsh_, t);
       if (last_shift_gate_ == Gate::kOk) sh_step_ = 0;
+      if (last_shift_gate_ == Gate::kMem) ++shift_mem_credit_[fsh_];
     }
     if (sh_step_ >= 0) {
       const Fold& f = s_.folds[fsh_];
@@ -229,7 +252,10 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
       ++st_.wavefronts;
       if (ws_ == 0) {
         S_[fs_] = static_cast<int64_t>(t);
-        if (f.first_k) out_alloc_[f.out_unit] = 1;
+        if (f.first_k && !out_alloc_[f.out_unit]) {
+          out_alloc_[f.out_unit] = 1;
+          hold(mem::kOfmap, f.out_unit);
+        }
       }
       count_access(s_.left_buf, false, bytes_of(s_.rows_used(f), left_bits_));
       const Chunk& ch = f.chunks[ci_];
@@ -242,12 +268,15 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
       if (ws_ == ch.w_end) ++ci_;
       if (ws_ == W) {
         E_[fs_] = static_cast<int64_t>(t);
+        if (fs_ == F - 1) drain_end_ = static_cast<int64_t>(t) + R_ + C_ - 1;
         ++fs_;
         ws_ = 0;
         ci_ = 0;
       }
     } else if (gate == Gate::kMem) {
       ++st_.stall[mem_buf];
+      if (st && ws_ == 0 && (shift_end_[fs_] == kNever || static_cast<int64_t>(t) <= shift_end_[fs_]))
+        --shift_mem_credit_[fs_];  // this stall cycle spends one cycle of the shift's credit
     }
   }
   // Skewed edge inputs: row r sees the wavefront issued r cycles ago, column c (os) c ago.
@@ -326,11 +355,12 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
     }
     --outputs_left_;
     ++st_.outputs;
-    st_.end_cycle = t + 1;
   }
+  if (drain_end_ != kNever && static_cast<int64_t>(t) + 1 >= drain_end_) drained_ = true;
+  st_.end_cycle = t + 1;
   if (n_valid) count_access(mem::kOfmap, true, bytes_of(static_cast<int64_t>(n_valid), s_.out_bits));
   if (n_rmw) count_access(mem::kOfmap, false, bytes_of(static_cast<int64_t>(n_rmw), s_.out_bits));
-  if (outputs_left_ == 0) {
+  if (outputs_left_ == 0 && drained_) {
     // Nothing follows: start the remaining write-backs at their own cycles.
     for (const Writeback& wb : pending_wb_) {
       const uint64_t bytes = s_.units[mem::kOfmap][wb.unit].bytes;

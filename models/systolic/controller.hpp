@@ -39,7 +39,9 @@ class Controller {
   /// Takes the array outputs of the edge that ends cycle t (after drive(t) and the array step).
   void collect(uint64_t t, const ArrayOutputs& out);
   /// True when every output of the schedule has been collected.
-  bool done() const { return outputs_left_ == 0; }
+  /// True when every output has been collected and the last wavefront has left the array
+  /// (the GEMM ends when it has drained through PE (R-1, C-1), even in a narrow last fold).
+  bool done() const { return outputs_left_ == 0 && drained_; }
   const ControllerStats& stats() const { return st_; }
 
  private:
@@ -47,7 +49,9 @@ class Controller {
   static constexpr int64_t kNever = -1;
 
   bool unit_ready(int buf, int u, uint64_t t) const;
-  bool slot_free(int buf, int u, uint64_t t) const;
+  bool can_hold(int buf, int u) const;
+  void hold(int buf, int u);
+  void update_residency(uint64_t t);
   void issue_fetches(uint64_t t);
   Gate shift_gate(int64_t g, uint64_t t) const;
   Gate stream_gate(uint64_t t, int* mem_buf) const;
@@ -68,8 +72,11 @@ class Controller {
   int R_, C_;
   int left_bits_, top_bits_;
 
-  // Units per buffer: next to fetch, ready cycle, uses left, release cycle, first-use fold.
+  // Units per buffer: next to fetch (or allocate), oldest still resident, bytes resident;
+  // then per unit: ready cycle, uses left, release cycle, first-use fold.
   std::array<size_t, mem::kNumBufs> next_unit_{};
+  std::array<size_t, mem::kNumBufs> oldest_{};
+  std::array<uint64_t, mem::kNumBufs> resident_{};
   std::array<std::vector<int64_t>, mem::kNumBufs> ready_, release_;
   std::array<std::vector<int64_t>, mem::kNumBufs> uses_left_;
   std::array<std::vector<int64_t>, mem::kNumBufs> first_fold_;
@@ -83,6 +90,7 @@ class Controller {
   int64_t fsh_ = 0;
   int sh_step_ = -1;
   Gate last_shift_gate_ = Gate::kStruct;
+  std::vector<int64_t> shift_mem_credit_;  ///< per fold: cycles its shift waited for memory
   // Issue ring: which (fold, wavefront) entered row 0 / column 0 at cycle t (size >= max(R,C)).
   struct Issue {
     int64_t t = -1, fold = -1, w = -1;
@@ -98,6 +106,8 @@ class Controller {
   };
   std::vector<Writeback> pending_wb_;
   uint64_t outputs_left_ = 0;
+  int64_t drain_end_ = kNever;  ///< cycle after the last wavefront passes PE (R-1, C-1)
+  bool drained_ = false;
   ControllerStats st_;
 };
 

@@ -3,7 +3,8 @@
 // implementation of docs/systolic-array.md (the normative cycle-level contract).
 // DF = 0 builds output-stationary PEs (systolic_pe_os) plus one output register
 // per column; DF = 1 builds stationary-operand PEs (systolic_pe_st, for ws and is)
-// whose bottom row drives the outputs directly. The array has no input skew
+// (two banks, each value with a valid bit) whose bottom row drives the outputs
+// directly. The array has no input skew
 // registers: the feeder presents row r's element of a wavefront r cycles late.
 // Both DF values share one port list; ports a DF does not use are ignored.
 // Vectors are flattened: element i occupies bits [i*W +: W].
@@ -25,7 +26,7 @@ module systolic_array #(
     input  wire [ROWS-1:0]     a_first,  // (os) first wavefront of a fold: accumulator restarts
     input  wire [ROWS-1:0]     a_last,   // (os) last wavefront of a fold: the PE emits its result
     input  wire [ROWS-1:0]     a_bank,   // (ws/is) stationary bank the left value multiplies
-    input  wire [COLS-1:0]     b_valid,  // (os) top-edge valid per column
+    input  wire [COLS-1:0]     b_valid,  // (os) top-edge valid; (ws/is) valid bit shifted in with b_data
     input  wire [COLS*BW-1:0]  b_data,   // (os) top-edge data; (ws/is) stationary value shifted in
     input  wire                w_shift,  // (ws/is) shift bank w_bank of the stationary chain down
     input  wire                w_bank,   // (ws/is) bank that w_shift loads
@@ -125,6 +126,7 @@ module systolic_array #(
       wire           ah_v [0:ROWS*(COLS+1)-1];  // left valid entering PE (r, c)
       wire           ah_b [0:ROWS*(COLS+1)-1];  // left bank select entering PE (r, c)
       wire [BW-1:0]  wv   [0:(ROWS+1)*COLS-1];  // stationary value (bank w_bank) entering PE (r, c)
+      wire           wvv  [0:(ROWS+1)*COLS-1];  // its valid bit
       wire [ACC-1:0] pv_d [0:(ROWS+1)*COLS-1];  // partial sum entering PE (r, c)
       wire           pv_v [0:(ROWS+1)*COLS-1];  // partial-sum valid entering PE (r, c)
 
@@ -137,7 +139,8 @@ module systolic_array #(
                               ah_b[r*(COLS+1)+COLS], 1'b0};
         for (c = 0; c < COLS; c = c + 1) begin : g_col
           systolic_pe_st #(
-              .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT)
+              .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT),
+              .TOP_ROW((r == 0) ? 1 : 0)
           ) u_pe (
               .clk    (clk),
               .rst    (rst),
@@ -147,12 +150,14 @@ module systolic_array #(
               .w_shift(w_shift),
               .w_bank (w_bank),
               .w_in   (wv[r*COLS+c]),
+              .wv_in  (wvv[r*COLS+c]),
               .p_in   (pv_d[r*COLS+c]),
               .p_in_v (pv_v[r*COLS+c]),
               .a_reg  (ah_d[r*(COLS+1)+c+1]),
               .a_v    (ah_v[r*(COLS+1)+c+1]),
               .a_b    (ah_b[r*(COLS+1)+c+1]),
               .w_out  (wv[(r+1)*COLS+c]),
+              .wv_out (wvv[(r+1)*COLS+c]),
               .p_reg  (pv_d[(r+1)*COLS+c]),
               .p_v    (pv_v[(r+1)*COLS+c])
           );
@@ -161,17 +166,18 @@ module systolic_array #(
 
       for (c = 0; c < COLS; c = c + 1) begin : g_colio
         assign wv[c]   = b_data[c*BW +: BW];
-        assign pv_d[c] = {ACC{1'b0}};
-        assign pv_v[c] = ah_v[c];  // row 0: valid when PE (0, c)'s left input is
+        assign wvv[c]  = b_valid[c];
+        assign pv_d[c] = {ACC{1'b0}};  // row 0: partial sums start from 0 ...
+        assign pv_v[c] = 1'b0;         // ... and row 0 sets p_v from its own MAC (TOP_ROW)
         // The bottom row's stationary output has no consumer.
-        wire unused_bottom = &{1'b0, wv[ROWS*COLS+c], 1'b0};
+        wire unused_bottom = &{1'b0, wv[ROWS*COLS+c], wvv[ROWS*COLS+c], 1'b0};
         // Outputs: PE (ROWS-1, c)'s partial-sum registers, no extra register.
         assign o_valid[c]           = pv_v[ROWS*COLS+c];
         assign o_data[c*ACC +: ACC] = pv_d[ROWS*COLS+c];
       end
 
       // Output-stationary ports, ignored when DF = 1.
-      wire unused_os_ports = &{1'b0, a_first, a_last, b_valid, 1'b0};
+      wire unused_os_ports = &{1'b0, a_first, a_last, 1'b0};
     end
   endgenerate
 endmodule

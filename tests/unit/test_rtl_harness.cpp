@@ -208,22 +208,25 @@ TEST(RtlHarness, OsSaturatesAfterEveryAdd) {
 
 // ---------------------------------------------------------------------------------------
 // Stationary (ws): out[m][c] = sum_k A[m][k] * W[k][c], PE (r, c) holding W[r][c].
-// Loading: w_shift on steps s = 0..R-1 with b_data = W[R-1-s]; row 0 takes b_data and each
-// row takes the row above, so after R shifts row r holds the value pushed at step R-1-r,
-// i.e. W[r].
+// Loading: w_shift on steps s = 0..R-1 with b_data = W[R-1-s] and b_valid = 1 (the
+// stationary valid bit travels with the value); row 0 takes b_data and each row takes the
+// row above, so after R shifts row r holds the value pushed at step R-1-r, i.e. W[r].
 // Streaming: wavefront m has issue(m); row r's element A[m][r] enters at issue(m) + r and
 // reaches PE (r, c) at issue(m) + r + c, together with the partial sum from PE (r-1, c)
 // (registered at issue(m) + r - 1 + c). The bottom PE (R-1, c) registers the full sum at
 // the edge ending cycle issue(m) + R-1 + c, and o_data/o_valid show p_reg of PE (R-1, c)
 // directly: the result is in the outputs of step issue(m) + R - 1 + c.
-// Partial-sum valid starts as PE (0,c)'s left valid, so o_valid follows the same timing.
-// Invalid steps show p_reg = the passed-through 0.
+// Partial-sum valid starts as PE (0,c)'s MAC (left valid and stationary valid), so o_valid
+// follows the same timing. Invalid steps show p_reg = the passed-through 0.
 // ---------------------------------------------------------------------------------------
 void st_shift(int s, int bank, const std::vector<std::vector<int64_t>>& W, ArrayInputs* in) {
   const int R = static_cast<int>(W.size());
   in->w_shift = true;
   in->w_bank = bank;
-  for (size_t c = 0; c < W[0].size(); ++c) in->b_data[c] = W[R - 1 - s][c];
+  for (size_t c = 0; c < W[0].size(); ++c) {
+    in->b_valid[c] = 1;
+    in->b_data[c] = W[R - 1 - s][c];
+  }
 }
 
 void st_stream(int t, int issue, int bank, const std::vector<int64_t>& a_row, ArrayInputs* in) {
@@ -292,13 +295,12 @@ TEST(RtlHarness, StationaryShiftAndUseSameCycleSeesOldValue) {
   ArrayOutputs out;
   for (int t = 0; t < 8; ++t) {
     in.clear();
-    if (t < 4) {
+    if (t <= 4) {
       in.w_shift = true;
-      for (int c = 0; c < 4; ++c) in.b_data[c] = 1;
-    }
-    if (t == 4) {
-      in.w_shift = true;
-      for (int c = 0; c < 4; ++c) in.b_data[c] = 100;
+      for (int c = 0; c < 4; ++c) {
+        in.b_valid[c] = 1;
+        in.b_data[c] = t < 4 ? 1 : 100;
+      }
     }
     if (t >= 4) {
       in.a_valid[t - 4] = 1;
@@ -308,6 +310,40 @@ TEST(RtlHarness, StationaryShiftAndUseSameCycleSeesOldValue) {
   }
   EXPECT_EQ(out.o_valid[0], 1);
   EXPECT_EQ(out.o_data[0], 2);
+}
+
+TEST(RtlHarness, StationaryInvalidValuesPassThroughAndSilenceColumns) {
+  // 4x4. Bank 0 loaded on steps 0..3 (pushing W rows 3, 2, 1, 0) with b_valid = 0 for the
+  // whole of row 3 and for column 3 everywhere; the data shifted in with them (99, 50) is
+  // junk that must never be multiplied. One wavefront A = {1, 2, 3, 4} issues at 4.
+  //   columns 0..2: rows 0..2 MAC, row 3 passes the partial sum through (no 4*99):
+  //     col0 = 1*1 + 2*4 + 3*7 = 30, col1 = 2 + 10 + 24 = 36, col2 = 3 + 12 + 27 = 42,
+  //     at steps 4 + 3 + c = 7, 8, 9.
+  //   column 3: row 0 does no MAC, so it starts no partial sum: o_valid[3] stays 0 and
+  //     o_data[3] stays 0 (the passed-through 0) on every step.
+  auto arr = make_or_fail(params(true, 4, 4, 8, true, 8, true, 32, false));
+  ASSERT_TRUE(arr);
+  const std::vector<std::vector<int64_t>> W = {
+      {1, 2, 3, 50}, {4, 5, 6, 50}, {7, 8, 9, 50}, {99, 99, 99, 99}};
+  const std::vector<int64_t> A = {1, 2, 3, 4};
+  const std::vector<int64_t> want = {30, 36, 42};
+  ArrayInputs in(4, 4);
+  ArrayOutputs out;
+  for (int t = 0; t < 12; ++t) {
+    in.clear();
+    if (t < 4) {
+      st_shift(t, 0, W, &in);
+      const int row = 3 - t;  // the W row pushed now
+      for (int c = 0; c < 4; ++c) in.b_valid[c] = row != 3 && c != 3;
+    }
+    st_stream(t, 4, 0, A, &in);
+    arr->step(in, &out);
+    for (int c = 0; c < 4; ++c) {
+      const bool v = c < 3 && t == 7 + c;
+      EXPECT_EQ(out.o_valid[c], v ? 1 : 0) << "step " << t << " col " << c;
+      EXPECT_EQ(out.o_data[c], v ? want[c] : 0) << "step " << t << " col " << c;
+    }
+  }
 }
 
 TEST(RtlHarness, StationaryUnsignedAndSignedOperands) {

@@ -242,6 +242,9 @@ struct BadFile {
   const char* expected;  ///< the message must also contain this
 };
 
+// Names the case in test output (gtest would otherwise print the struct's bytes).
+void PrintTo(const BadFile& b, std::ostream* os) { *os << b.file; }
+
 class TraceBadFile : public ::testing::TestWithParam<BadFile> {};
 
 TEST_P(TraceBadFile, MessageNamesFileLineColumn) {

@@ -2,10 +2,10 @@
 // systolic_array: an R x C systolic array of multiply-accumulate PEs, the RTL
 // implementation of docs/systolic-array.md (the normative cycle-level contract).
 // DF = 0 builds output-stationary PEs (systolic_pe_os) plus one output register
-// per column; DF = 1 builds stationary-operand PEs (systolic_pe_st, for ws and is)
-// (two banks, each value with a valid bit) whose bottom row drives the outputs
-// directly. The array has no input skew
-// registers: the feeder presents row r's element of a wavefront r cycles late.
+// per column; DF = 1 builds stationary-operand PEs (systolic_pe_st, for ws and is;
+// two banks, each value with a valid bit) whose bottom row drives the outputs
+// directly. The array has no input skew registers: the feeder presents row r's
+// element of a wavefront r cycles late.
 // Both DF values share one port list; ports a DF does not use are ignored.
 // Vectors are flattened: element i occupies bits [i*W +: W].
 module systolic_array #(

@@ -1,7 +1,8 @@
 #!/bin/sh
-# synth_check.sh: synthesise the systolic array with yosys for a small
-# configuration and fail on errors, latches, undriven wires or other problems
-# that `check -assert` reports.
+# synth_check.sh: synthesise the systolic array (rtl/systolic/) with yosys for a
+# small configuration and fail on errors, on any yosys warning, on latches, and on
+# what `check -assert` reports (undriven wires, multiple drivers, logic loops).
+# Used by the CTest check rtl_synth (rtl/CMakeLists.txt).
 # Usage: synth_check.sh <rtl_dir> <DF> [ROWS COLS AW A_SIGNED BW B_SIGNED ACC SAT]
 set -eu
 RTL_DIR=$1
@@ -17,7 +18,7 @@ if ! "$YOSYS" -q -l "$LOG" -p "
   chparam -set ROWS $ROWS -set COLS $COLS -set AW $AW -set A_SIGNED $A_SIGNED -set BW $BW -set B_SIGNED $B_SIGNED -set ACC $ACC -set SAT $SAT -set DF $DF systolic_array
   synth -top systolic_array
   check -assert
-  select -assert-none t:\$dlatch t:\$_DLATCH_* t:\$_DLATCH?_* t:\$sr t:\$_SR_*
+  select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH* t:\$sr t:\$_SR_*
   stat
 "; then
   echo "synth_check: yosys failed for DF=$DF ${ROWS}x${COLS}" >&2

@@ -1,4 +1,4 @@
-// The tpesim command line: run, cosim.
+// The tpesim command line: run, cosim, quant.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +14,7 @@
 #include "sim/engine/run.hpp"
 #include "sim/report/writers.hpp"
 #include "sim/workload/workload.hpp"
+#include "tools/tpesim/cmd_quant.hpp"
 
 namespace {
 
@@ -98,12 +99,15 @@ int main(int argc, char** argv) {
   cosim->add_option("--wave", wave, "write an RTL waveform (VCD) window here on a mismatch");
   cosim->add_flag("--quiet", quiet, "print nothing on success");
 
+  CLI::App* quant = add_quant_command(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    if (*quant) return run_quant_command(std::cout);
     if (*cosim) {
       if (trace.empty() && random_n == 0) {
         std::cerr << "tpesim cosim: give --workload TRACE or --random N\n";

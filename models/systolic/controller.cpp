@@ -1,6 +1,7 @@
 #include "models/systolic/controller.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -51,6 +52,11 @@ Controller::Controller(const Schedule& s, const std::array<mem::BufferParams, me
   shift_end_.assign(F, kNever);
   shift_mem_credit_.assign(F, 0);
   ring_.assign(static_cast<size_t>(R_ + C_) + 1, Issue{});
+  // Nothing legitimate waits longer than the slowest transfer plus the array's depth.
+  uint64_t longest = 0;
+  for (int b = 0; b < mem::kNumBufs; ++b)
+    for (const Unit& u : s.units[b]) longest = std::max(longest, dram_.transfer_cycles(u.bytes));
+  stuck_limit_ = (1u << 20) + 4 * (longest + dram.latency) * mem::kNumBufs + 4 * (R_ + C_);
   col_fold_.assign(C_, 0);
   col_pos_.assign(C_, 0);
   for (int c = 0; c < C_; ++c) {
@@ -74,6 +80,7 @@ void Controller::update_residency(uint64_t t) {
            static_cast<uint64_t>(release_[b][oldest_[b]]) <= t) {
       resident_[b] -= s_.units[b][oldest_[b]].bytes;
       ++oldest_[b];
+      event_ = true;
     }
 }
 
@@ -122,12 +129,16 @@ void Controller::issue_fetches(uint64_t t) {
     hold(best, static_cast<int>(u));
     const uint64_t bytes = s_.units[best][u].bytes;
     ready_[best][u] = static_cast<int64_t>(dram_.transfer(t, bytes, false));
+    event_ = true;
     count_access(best, true, bytes);
   }
 }
 
 void Controller::use_unit(int buf, int u, uint64_t t) {
-  if (--uses_left_[buf][u] == 0) release_[buf][u] = static_cast<int64_t>(t) + 1;
+  if (--uses_left_[buf][u] == 0) {
+    release_[buf][u] = static_cast<int64_t>(t) + 1;
+    event_ = true;
+  }
 }
 
 Controller::Gate Controller::shift_gate(int64_t g, uint64_t t) const {
@@ -197,8 +208,18 @@ int64_t Controller::stat_value(const Fold& f, int64_t kk, int64_t c) const {
 }
 
 void Controller::drive(uint64_t t, ArrayInputs* in) {
+  in->clear();
+  control(t, in);
+  build_inputs(t, in);
+}
+
+// One cycle of the controller's decisions. `in` (may be null in the fast engine) receives
+// the stationary shift values; everything else the array sees is built from the issue ring.
+void Controller::control(uint64_t t, ArrayInputs* in) {
   const int64_t F = static_cast<int64_t>(s_.folds.size());
   const bool st = s_.flow != Flow::kOS;
+  event_ = false;
+  issued_ = false;
   // Write-backs of finished output tiles, then prefetches.
   size_t n_wb = 0;
   while (n_wb < pending_wb_.size() && pending_wb_[n_wb].issue_at <= static_cast<int64_t>(t)) {
@@ -209,27 +230,32 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
     ++n_wb;
   }
   pending_wb_.erase(pending_wb_.begin(), pending_wb_.begin() + static_cast<long>(n_wb));
+  if (n_wb) event_ = true;
   update_residency(t);
   issue_fetches(t);
-
-  in->clear();
   // Stationary tile shifting (ws/is).
   if (st) {
     if (sh_step_ < 0 && fsh_ < F) {
       last_shift_gate_ = shift_gate(fsh_, t);
-      if (last_shift_gate_ == Gate::kOk) sh_step_ = 0;
+      if (last_shift_gate_ == Gate::kOk) {
+        sh_step_ = 0;
+        event_ = true;
+      }
       if (last_shift_gate_ == Gate::kMem) ++shift_mem_credit_[fsh_];
     }
     if (sh_step_ >= 0) {
       const Fold& f = s_.folds[fsh_];
       const int64_t kk = R_ - 1 - sh_step_;
-      in->w_shift = true;
-      in->w_bank = bank(fsh_);
+      if (in) {
+        in->w_shift = true;
+        in->w_bank = bank(fsh_);
+      }
       if (kk < f.nk) {
-        for (int64_t c = 0; c < f.nq; ++c) {
-          in->b_data[c] = stat_value(f, kk, c);
-          in->b_valid[c] = 1;
-        }
+        if (in)
+          for (int64_t c = 0; c < f.nq; ++c) {
+            in->b_data[c] = stat_value(f, kk, c);
+            in->b_valid[c] = 1;
+          }
         count_access(s_.top_buf, false, bytes_of(f.nq, top_bits_));
       }
       ++st_.shift_steps;
@@ -238,6 +264,7 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
         use_unit(s_.top_buf, f.stat_unit, t);
         ++fsh_;
         sh_step_ = -1;
+        event_ = true;
       }
     }
   }
@@ -250,6 +277,9 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
       const int64_t W = s_.wavefronts(f);
       ring_[t % ring_.size()] = Issue{static_cast<int64_t>(t), fs_, ws_};
       ++st_.wavefronts;
+      issued_ = true;
+      if (fast_) fast_outputs(fs_, ws_, t, 1);
+      if (ws_ == 0 || ws_ + 1 >= std::min(ch_end(f), W)) event_ = true;
       if (ws_ == 0) {
         S_[fs_] = static_cast<int64_t>(t);
         if (f.first_k && !out_alloc_[f.out_unit]) {
@@ -275,10 +305,25 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
       }
     } else if (gate == Gate::kMem) {
       ++st_.stall[mem_buf];
+      stall_buf_ = mem_buf;
       if (st && ws_ == 0 && (shift_end_[fs_] == kNever || static_cast<int64_t>(t) <= shift_end_[fs_]))
         --shift_mem_credit_[fs_];  // this stall cycle spends one cycle of the shift's credit
     }
+    stream_gate_ = gate;
   }
+  if (event_ || issued_ || sh_step_ >= 0) last_progress_ = t;
+  if (t > last_progress_ + stuck_limit_)
+    throw std::logic_error("systolic controller: no progress for " + std::to_string(stuck_limit_) +
+                           " cycles at cycle " + std::to_string(t) + " (fold " + std::to_string(fs_) +
+                           "): schedule deadlock");
+#ifdef TPESIM_CTRL_TRACE
+  std::fprintf(stderr, "t=%lu fs=%ld ws=%ld fsh=%ld sh=%d st=%lu/%lu/%lu cr=%ld gate=%d lsg=%d\n", t, fs_, ws_, fsh_, sh_step_,
+               st_.stall[0], st_.stall[1], st_.stall[2], fs_ < F ? shift_mem_credit_[fs_] : -1, (int)stream_gate_, (int)last_shift_gate_);
+#endif
+}
+
+void Controller::build_inputs(uint64_t t, ArrayInputs* in) {
+  const bool st = s_.flow != Flow::kOS;
   // Skewed edge inputs: row r sees the wavefront issued r cycles ago, column c (os) c ago.
   const int64_t ti = static_cast<int64_t>(t);
   const int64_t rs = static_cast<int64_t>(ring_.size());
@@ -312,7 +357,6 @@ void Controller::drive(uint64_t t, ArrayInputs* in) {
 
 void Controller::collect(uint64_t t, const ArrayOutputs& out) {
   const int64_t F = static_cast<int64_t>(s_.folds.size());
-  uint64_t n_valid = 0, n_rmw = 0;
   const bool st = s_.flow != Flow::kOS;
   const int64_t rs = static_cast<int64_t>(ring_.size());
   for (int c = 0; c < C_; ++c) {
@@ -343,10 +387,14 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
       int64_t& dst = out_->at(i, j);
       dst = f.first_k ? out.o_data[c] : accf_.add(dst, out.o_data[c]);
     }
-    ++n_valid;
-    if (!f.first_k) ++n_rmw;
+    // The ofmap buffer takes a whole output row (one wavefront's, or one os PE row's, nq
+    // values) as one de-skewed write, counted when its first value (column 0) arrives.
+    if (c == 0) {
+      count_access(mem::kOfmap, true, bytes_of(f.nq, s_.out_bits));
+      if (!f.first_k) count_access(mem::kOfmap, false, bytes_of(f.nq, s_.out_bits));
+    }
     if (f.last_k && --out_left_[f.out_unit] == 0)
-      pending_wb_.push_back(Writeback{static_cast<int64_t>(t) + 2, f.out_unit});
+      pending_wb_.push_back(Writeback{static_cast<int64_t>(t) + 2, f.out_unit, c});
     if (!st && ++col_pos_[c] == f.np) {
       col_pos_[c] = 0;
       int64_t h = g + 1;
@@ -358,8 +406,6 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
   }
   if (drain_end_ != kNever && static_cast<int64_t>(t) + 1 >= drain_end_) drained_ = true;
   st_.end_cycle = t + 1;
-  if (n_valid) count_access(mem::kOfmap, true, bytes_of(static_cast<int64_t>(n_valid), s_.out_bits));
-  if (n_rmw) count_access(mem::kOfmap, false, bytes_of(static_cast<int64_t>(n_rmw), s_.out_bits));
   if (outputs_left_ == 0 && drained_) {
     // Nothing follows: start the remaining write-backs at their own cycles.
     for (const Writeback& wb : pending_wb_) {
@@ -371,6 +417,194 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
   }
   st_.dram_read_bytes = dram_.read_bytes();
   st_.dram_write_bytes = dram_.write_bytes();
+}
+
+
+// ---------------------------------------------------------------------------------------
+// Fast engine (docs/fast-engine.md).
+
+void Controller::add_writeback(int64_t issue_at, int unit, int col) {
+  // Keep the order the cycle model's collector pushes in: by cycle, then by column.
+  auto it = pending_wb_.end();
+  while (it != pending_wb_.begin()) {
+    auto prev = it - 1;
+    if (prev->issue_at < issue_at || (prev->issue_at == issue_at && prev->col <= col)) break;
+    it = prev;
+  }
+  pending_wb_.insert(it, Writeback{issue_at, unit, col});
+}
+
+// n consecutive wavefronts w, w+1, ... of fold g, issued at cycles t, t+1, ...: their MACs,
+// register activity and outputs, in closed form (docs/systolic-array.md gives where each
+// value travels: a left value passes all C columns, a top value all R rows).
+void Controller::fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n) {
+  const Fold& f = s_.folds[g];
+  const int64_t W = s_.wavefronts(f);
+  const uint64_t un = static_cast<uint64_t>(n);
+  const uint64_t np = static_cast<uint64_t>(f.np), nq = static_cast<uint64_t>(f.nq);
+  const uint64_t nk = static_cast<uint64_t>(f.nk), R = static_cast<uint64_t>(R_),
+                 C = static_cast<uint64_t>(C_);
+  const uint64_t row_bytes = bytes_of(f.nq, s_.out_bits);
+  const uint64_t row_acc = (row_bytes + bufp_[mem::kOfmap].width_bytes - 1) / bufp_[mem::kOfmap].width_bytes;
+  auto rows_to_ofmap = [&](uint64_t rows, bool rmw) {
+    st_.buf[mem::kOfmap].writes += rows * row_acc;
+    st_.buf[mem::kOfmap].write_bytes += rows * row_bytes;
+    if (rmw) {
+      st_.buf[mem::kOfmap].reads += rows * row_acc;
+      st_.buf[mem::kOfmap].read_bytes += rows * row_bytes;
+    }
+  };
+  if (s_.flow != Flow::kOS) {
+    fast_arr_.macs += un * nk * nq;
+    fast_arr_.operand_reg_writes += un * nk * C;
+    fast_arr_.acc_writes += un * nq * R;
+    fast_arr_.output_writes += un * nq;
+    st_.outputs += un * nq;
+    outputs_left_ -= un * nq;
+    rows_to_ofmap(un, !f.first_k);
+    if (f.last_k && w + n == W)
+      add_writeback(static_cast<int64_t>(t) + (n - 1) + (R_ - 1) + (f.nq - 1) + 2, f.out_unit,
+                    static_cast<int>(f.nq - 1));
+  } else {
+    fast_arr_.macs += un * np * nq;
+    fast_arr_.operand_reg_writes += un * (np * C + nq * R);
+    fast_arr_.acc_writes += un * np * nq;
+    if (w + n == W) {
+      fast_arr_.output_writes += np * nq;
+      st_.outputs += np * nq;
+      outputs_left_ -= np * nq;
+      rows_to_ofmap(np, false);
+      add_writeback(static_cast<int64_t>(t) + (n - 1) + (f.np - 1) + (f.nq - 1) + 2, f.out_unit,
+                    static_cast<int>(f.nq - 1));
+    }
+  }
+}
+
+// How many cycles after t are sure to repeat cycle t's decisions: every gate keeps its
+// result and nothing is fetched, freed or written back. The next cycle at which any
+// threshold the gates compare against can be crossed ends the run.
+uint64_t Controller::quiet_cycles(uint64_t t) const {
+  if (event_) return 0;
+  const int64_t F = static_cast<int64_t>(s_.folds.size());
+  const bool st = s_.flow != Flow::kOS;
+  const int64_t ti = static_cast<int64_t>(t);
+  int64_t H = INT64_MAX;
+  auto cand = [&](int64_t x) {
+    if (x > ti && x < H) H = x;
+  };
+  if (!pending_wb_.empty()) cand(pending_wb_.front().issue_at);
+  for (int b = 0; b < mem::kNumBufs; ++b)
+    if (oldest_[b] < next_unit_[b] && release_[b][oldest_[b]] != kNever) cand(release_[b][oldest_[b]]);
+  if (st && fsh_ < F) {
+    if (sh_step_ >= 0) {
+      cand(ti + (R_ - sh_step_));  // the shift's last step
+    } else {
+      const int64_t g = fsh_;
+      const int64_t gp = g - (s_.weight_preload ? 2 : 1);
+      if (gp >= 0 && E_[gp] != kNever) cand(E_[gp] + R_ + C_ - 2);
+      if (!s_.fold_overlap && !s_.weight_preload && g > 0 && E_[g - 1] != kNever)
+        cand(E_[g - 1] + R_ + C_ - 1);
+      const int64_t r = ready_[s_.top_buf][s_.folds[g].stat_unit];
+      if (r != kNever) cand(r);
+    }
+  }
+  if (fs_ < F) {
+    const Fold& f = s_.folds[fs_];
+    const int64_t W = s_.wavefronts(f);
+    if (issued_) {
+      cand(ti + 1 + (std::min(ch_end(f), W) - 1 - ws_));
+    } else {
+      if (ws_ == 0 && fs_ > 0 && !s_.fold_overlap) cand(E_[fs_ - 1] + R_ + C_ - 1);
+      if (!st && ws_ == W - 1 && fs_ > 0) cand(E_[fs_ - 1] + s_.rows_used(s_.folds[fs_ - 1]));
+      if (st && ws_ == 0) {
+        if (shift_end_[fs_] != kNever) cand(shift_end_[fs_] + 1);
+        cand(ti + shift_mem_credit_[fs_] + 1);  // the wait turns structural when credit runs out
+      }
+      const Chunk& ch = f.chunks[ci_];
+      const int64_t rl = ready_[s_.left_buf][ch.left_unit];
+      if (rl != kNever) cand(rl);
+      if (!st) {
+        const int64_t rt = ready_[s_.top_buf][ch.top_unit];
+        if (rt != kNever) cand(rt);
+      }
+    }
+  }
+  if (drain_end_ != kNever) cand(drain_end_ - 1);
+  if (H == INT64_MAX) return 0;
+  return static_cast<uint64_t>(H - ti - 1);
+}
+
+// Applies n repeats of the last cycle's decisions (cycles t+1 .. t+n).
+void Controller::skip(uint64_t t, uint64_t n) {
+  const int64_t F = static_cast<int64_t>(s_.folds.size());
+  const bool st = s_.flow != Flow::kOS;
+  const int64_t ni = static_cast<int64_t>(n);
+  if (st && fsh_ < F) {
+    if (sh_step_ >= 0) {
+      const Fold& f = s_.folds[fsh_];
+      // Step j shifts row R-1-j, read from the buffer when that row is used (j >= R - nk).
+      const int64_t lo = std::max<int64_t>(sh_step_, R_ - f.nk), hi = sh_step_ + ni;
+      const uint64_t reads = hi > lo ? static_cast<uint64_t>(hi - lo) : 0;
+      const uint64_t bytes = bytes_of(f.nq, top_bits_);
+      st_.buf[s_.top_buf].reads += reads * ((bytes + bufp_[s_.top_buf].width_bytes - 1) / bufp_[s_.top_buf].width_bytes);
+      st_.buf[s_.top_buf].read_bytes += reads * bytes;
+      st_.shift_steps += n;
+      sh_step_ += static_cast<int>(n);
+    } else if (last_shift_gate_ == Gate::kMem) {
+      shift_mem_credit_[fsh_] += ni;
+    }
+  }
+  if (fs_ < F) {
+    if (issued_) {
+      const Fold& f = s_.folds[fs_];
+      const Chunk& ch = f.chunks[ci_];
+      st_.wavefronts += n;
+      const uint64_t lb = bytes_of(s_.rows_used(f), left_bits_);
+      st_.buf[s_.left_buf].reads += n * ((lb + bufp_[s_.left_buf].width_bytes - 1) / bufp_[s_.left_buf].width_bytes);
+      st_.buf[s_.left_buf].read_bytes += n * lb;
+      uses_left_[s_.left_buf][ch.left_unit] -= ni;
+      if (!st) {
+        const uint64_t tb = bytes_of(f.nq, top_bits_);
+        st_.buf[s_.top_buf].reads += n * ((tb + bufp_[s_.top_buf].width_bytes - 1) / bufp_[s_.top_buf].width_bytes);
+        st_.buf[s_.top_buf].read_bytes += n * tb;
+        uses_left_[s_.top_buf][ch.top_unit] -= ni;
+      }
+      fast_outputs(fs_, ws_, t + 1, ni);
+      ws_ += ni;
+    } else if (stream_gate_ == Gate::kMem) {
+      st_.stall[stall_buf_] += n;
+      if (st && ws_ == 0 && (shift_end_[fs_] == kNever || static_cast<int64_t>(t) + 1 <= shift_end_[fs_]))
+        shift_mem_credit_[fs_] -= ni;
+    }
+  }
+}
+
+ArrayCounters Controller::run_fast() {
+  fast_ = true;
+  uint64_t t = 0;
+  for (;;) {
+    control(t, nullptr);
+    if (drain_end_ != kNever && static_cast<int64_t>(t) + 1 >= drain_end_) break;
+    const uint64_t n = quiet_cycles(t);
+    if (n) {
+      skip(t, n);
+      t += n;
+    }
+    ++t;
+  }
+  st_.end_cycle = t + 1;
+  drained_ = true;
+  for (const Writeback& wb : pending_wb_) {
+    const uint64_t bytes = s_.units[mem::kOfmap][wb.unit].bytes;
+    dram_.transfer(static_cast<uint64_t>(wb.issue_at), bytes, true);
+    count_access(mem::kOfmap, false, bytes);
+  }
+  pending_wb_.clear();
+  st_.dram_read_bytes = dram_.read_bytes();
+  st_.dram_write_bytes = dram_.write_bytes();
+  fast_arr_.stationary_writes = st_.shift_steps * static_cast<uint64_t>(R_) * static_cast<uint64_t>(C_);
+  fast_arr_.cycles = st_.end_cycle;
+  return fast_arr_;
 }
 
 }  // namespace tpesim::systolic

@@ -11,6 +11,7 @@
 #include "models/mem/memory.hpp"
 #include "models/numerics/int_format.hpp"
 #include "models/numerics/reference_gemm.hpp"
+#include "models/systolic/array_core.hpp"
 #include "models/systolic/array_io.hpp"
 #include "models/systolic/schedule.hpp"
 
@@ -44,8 +45,21 @@ class Controller {
   bool done() const { return outputs_left_ == 0 && drained_; }
   const ControllerStats& stats() const { return st_; }
 
+  /// The fast engine: runs the whole schedule without an array, computing each output's
+  /// cycle and the array's action counts in closed form per wavefront and skipping runs of
+  /// cycles in which no decision can change. Gives the cycle model's ControllerStats exactly
+  /// (tests/fidelity). Returns the array's action counts.
+  ArrayCounters run_fast();
+
  private:
   enum class Gate { kOk, kStruct, kMem };
+  void control(uint64_t t, ArrayInputs* in);
+  void build_inputs(uint64_t t, ArrayInputs* in);
+  void fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n);
+  uint64_t quiet_cycles(uint64_t t) const;
+  void skip(uint64_t t, uint64_t n);
+  void add_writeback(int64_t issue_at, int unit, int col);
+  int64_t ch_end(const Fold& f) const { return f.chunks[ci_].w_end; }
   static constexpr int64_t kNever = -1;
 
   bool unit_ready(int buf, int u, uint64_t t) const;
@@ -103,12 +117,22 @@ class Controller {
   struct Writeback {
     int64_t issue_at;
     int unit;
+    int col;  ///< column of the tile's last output (orders same-cycle completions)
   };
   std::vector<Writeback> pending_wb_;
   uint64_t outputs_left_ = 0;
   int64_t drain_end_ = kNever;  ///< cycle after the last wavefront passes PE (R-1, C-1)
   bool drained_ = false;
   ControllerStats st_;
+  // Fast engine state: what control() did in the last cycle.
+  bool fast_ = false;
+  bool event_ = false;    ///< a decision changed state that later gates depend on
+  bool issued_ = false;   ///< a wavefront was issued
+  Gate stream_gate_ = Gate::kStruct;
+  int stall_buf_ = -1;
+  ArrayCounters fast_arr_;
+  uint64_t last_progress_ = 0;  ///< last cycle anything moved (deadlock guard)
+  uint64_t stuck_limit_ = 0;    ///< cycles without progress that mean a deadlock (a bug)
 };
 
 }  // namespace tpesim::systolic

@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "simulate a workload trace and print the report");
   run->add_option("--arch", arch_path, "architecture YAML (default: built-in 16x16 ws int8)");
   run->add_option("--workload", trace, "trace CSV (default: built-in Llama-2-7B slice)");
-  run->add_option("--engine", engine, "cycle (SystemC model) or rtl (Verilated RTL)")
-      ->check(CLI::IsMember({"cycle", "rtl"}));
+  run->add_option("--engine", engine, "fast (closed form, proven equal to cycle), cycle (SystemC model) or rtl (Verilated RTL)")
+      ->check(CLI::IsMember({"fast", "cycle", "rtl"}));
   run->add_option("--out", out_dir, "write report.json, report.csv and report.txt here");
   run->add_option("--set", sets, "override an arch key, e.g. --set rows=32 (repeatable)");
   run->add_option("--seed", seed, "seed of the operand values");

@@ -516,9 +516,12 @@ uint64_t Controller::quiet_cycles(uint64_t t) const {
     } else {
       if (ws_ == 0 && fs_ > 0 && !s_.fold_overlap) cand(E_[fs_ - 1] + R_ + C_ - 1);
       if (!st && ws_ == W - 1 && fs_ > 0) cand(E_[fs_ - 1] + s_.rows_used(s_.folds[fs_ - 1]));
-      if (st && ws_ == 0) {
+      if (st && ws_ == 0 && (shift_end_[fs_] == kNever || ti < shift_end_[fs_] + 1)) {
         if (shift_end_[fs_] != kNever) cand(shift_end_[fs_] + 1);
-        cand(ti + shift_mem_credit_[fs_] + 1);  // the wait turns structural when credit runs out
+        // While the shift itself waits for memory, every cycle adds the credit this wait
+        // spends; otherwise the wait turns structural when the credit runs out.
+        const bool refills = fsh_ == fs_ && sh_step_ < 0 && last_shift_gate_ == Gate::kMem;
+        if (!refills) cand(ti + shift_mem_credit_[fs_] + 1);
       }
       const Chunk& ch = f.chunks[ci_];
       const int64_t rl = ready_[s_.left_buf][ch.left_unit];

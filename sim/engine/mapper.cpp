@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "sim/common/error.hpp"
 
@@ -124,6 +125,7 @@ Schedule map_gemm(const ArchSpec& a, const Gemm& g) {
                                           static_cast<int64_t>(fi_slot / b_per_k)});
     UnitList ul{&s.units[mem::kIfmap]}, tl{&s.units[mem::kFilter]}, ol{&s.units[mem::kOfmap]};
     const int64_t MT = cdiv(s.M, R), NT = cdiv(s.N, C), KC = cdiv(s.K, kc);
+    s.folds.reserve(static_cast<size_t>(MT * NT));
     for (int64_t mt = 0; mt < MT; ++mt)
       for (int64_t nt = 0; nt < NT; ++nt) {
         Fold f;
@@ -142,7 +144,7 @@ Schedule map_gemm(const ArchSpec& a, const Gemm& g) {
           ch.top_unit = tl.add(nt * KC + kci, ceil_bytes(static_cast<uint64_t>(f.nq * kn), a.weight.bits));
           f.chunks.push_back(ch);
         }
-        s.folds.push_back(f);
+        s.folds.push_back(std::move(f));
       }
     return s;
   }
@@ -169,6 +171,7 @@ Schedule map_gemm(const ArchSpec& a, const Gemm& g) {
   const bool block = ceil_bytes(static_cast<uint64_t>(pc * s.K), lbits) <= l_slot;
   UnitList ll{&s.units[s.left_buf]}, tl{&s.units[s.top_buf]}, ol{&s.units[mem::kOfmap]};
   const int64_t PC = cdiv(P, pc), QT = cdiv(Q, C), KT = cdiv(s.K, R);
+  s.folds.reserve(static_cast<size_t>(PC * QT * KT));
   // Stationary tiles are fetched in groups: the consecutive reduction tiles of one column
   // tile that fit a slot travel as one DRAM transfer (one latency for many tiles).
   const int64_t group = std::max<int64_t>(1, std::min<int64_t>(KT, static_cast<int64_t>(t_slot / stat_tile)));
@@ -195,7 +198,7 @@ Schedule map_gemm(const ArchSpec& a, const Gemm& g) {
         ch.left_unit = block ? ll.add(pci, ceil_bytes(static_cast<uint64_t>(f.np * s.K), lbits))
                              : ll.add((pci * QT + qt) * KT + kt, ceil_bytes(static_cast<uint64_t>(f.np * f.nk), lbits));
         f.chunks.push_back(ch);
-        s.folds.push_back(f);
+        s.folds.push_back(std::move(f));
       }
   return s;
 }

@@ -12,7 +12,7 @@
 namespace tpesim {
 
 struct RunOptions {
-  std::string engine = "cycle";   ///< "cycle" (SystemC model) or "rtl" (Verilated RTL)
+  std::string engine = "fast";    ///< "fast" (closed form), "cycle" (SystemC model), "rtl" (Verilated RTL)
   uint64_t seed = 1;              ///< operand values (HashOperands)
   uint64_t verify_limit = 1ull << 28;  ///< check outputs against the oracle up to M*N*K
   bool progress = false;          ///< progress line on stderr

@@ -2,7 +2,7 @@
 # The trace is named relative to its folder so the report does not depend on the checkout path.
 get_filename_component(trace_dir ${TRACE} DIRECTORY)
 get_filename_component(trace_name ${TRACE} NAME)
-execute_process(COMMAND ${TPESIM} run --arch ${ARCH} --workload ${trace_name} --out ${OUT} --quiet
+execute_process(COMMAND ${TPESIM} run --engine ${ENGINE} --arch ${ARCH} --workload ${trace_name} --out ${OUT} --quiet
                 WORKING_DIRECTORY ${trace_dir} RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "tpesim run failed with status ${rc}")

@@ -8,6 +8,13 @@
 namespace tpesim {
 namespace {
 
+// These tests are about the SystemC cycle model itself.
+RunOptions cycle_engine() {
+  RunOptions o;
+  o.engine = "cycle";
+  return o;
+}
+
 // Memory that never holds the array back once the first tiles are in: huge slots, a wide
 // port, 1000 bytes per cycle of DRAM and no latency.
 ArchSpec ideal(int rows, int cols, Dataflow df, bool overlap, bool preload) {
@@ -37,7 +44,7 @@ Gemm gemm(uint64_t M, uint64_t N, uint64_t K) {
 
 uint64_t cdiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-GemmRun run(const ArchSpec& a, const Gemm& g) { return run_gemm(a, g, RunOptions{}, 7); }
+GemmRun run(const ArchSpec& a, const Gemm& g) { return run_gemm(a, g, cycle_engine(), 7); }
 
 // SCALE-Sim v2 conventions (its Total Cycles + 1), with overlap and preload off:
 //   os: ceil(M/R)*ceil(N/C)*(K+R+C-2)

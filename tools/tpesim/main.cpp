@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tpesim ") + TPESIM_VERSION);
   app.require_subcommand(0, 1);
 
-  std::string arch_path, trace, engine = "cycle", out_dir, wave;
+  std::string arch_path, trace, engine = "fast", out_dir, wave;
   std::vector<std::string> sets;
   uint64_t seed = 1;
   bool quiet = false;

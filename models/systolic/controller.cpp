@@ -96,16 +96,16 @@ void Controller::hold(int buf, int u) {
   next_unit_[buf] = static_cast<size_t>(u) + 1;
 }
 
-void Controller::count_access(int buf, bool write, uint64_t bytes) {
-  if (bytes == 0) return;
-  const uint64_t n = (bytes + bufp_[buf].width_bytes - 1) / bufp_[buf].width_bytes;
+void Controller::count_access(int buf, bool write, uint64_t bytes, uint64_t times) {
+  if (bytes == 0 || times == 0) return;
+  const uint64_t n = (bytes + bufp_[buf].width_bytes - 1) / bufp_[buf].width_bytes * times;
   mem::BufferCounts& c = st_.buf[buf];
   if (write) {
     c.writes += n;
-    c.write_bytes += bytes;
+    c.write_bytes += bytes * times;
   } else {
     c.reads += n;
-    c.read_bytes += bytes;
+    c.read_bytes += bytes * times;
   }
 }
 
@@ -406,15 +406,17 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
   }
   if (drain_end_ != kNever && static_cast<int64_t>(t) + 1 >= drain_end_) drained_ = true;
   st_.end_cycle = t + 1;
-  if (outputs_left_ == 0 && drained_) {
-    // Nothing follows: start the remaining write-backs at their own cycles.
-    for (const Writeback& wb : pending_wb_) {
-      const uint64_t bytes = s_.units[mem::kOfmap][wb.unit].bytes;
-      dram_.transfer(static_cast<uint64_t>(wb.issue_at), bytes, true);
-      count_access(mem::kOfmap, false, bytes);
-    }
-    pending_wb_.clear();
+  if (outputs_left_ == 0 && drained_) finish();
+}
+
+// Nothing follows the last cycle: the remaining write-backs start at their own cycles.
+void Controller::finish() {
+  for (const Writeback& wb : pending_wb_) {
+    const uint64_t bytes = s_.units[mem::kOfmap][wb.unit].bytes;
+    dram_.transfer(static_cast<uint64_t>(wb.issue_at), bytes, true);
+    count_access(mem::kOfmap, false, bytes);
   }
+  pending_wb_.clear();
   st_.dram_read_bytes = dram_.read_bytes();
   st_.dram_write_bytes = dram_.write_bytes();
 }
@@ -445,14 +447,9 @@ void Controller::fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n) {
   const uint64_t nk = static_cast<uint64_t>(f.nk), R = static_cast<uint64_t>(R_),
                  C = static_cast<uint64_t>(C_);
   const uint64_t row_bytes = bytes_of(f.nq, s_.out_bits);
-  const uint64_t row_acc = (row_bytes + bufp_[mem::kOfmap].width_bytes - 1) / bufp_[mem::kOfmap].width_bytes;
   auto rows_to_ofmap = [&](uint64_t rows, bool rmw) {
-    st_.buf[mem::kOfmap].writes += rows * row_acc;
-    st_.buf[mem::kOfmap].write_bytes += rows * row_bytes;
-    if (rmw) {
-      st_.buf[mem::kOfmap].reads += rows * row_acc;
-      st_.buf[mem::kOfmap].read_bytes += rows * row_bytes;
-    }
+    count_access(mem::kOfmap, true, row_bytes, rows);
+    if (rmw) count_access(mem::kOfmap, false, row_bytes, rows);
   };
   if (s_.flow != Flow::kOS) {
     fast_arr_.macs += un * nk * nq;
@@ -548,9 +545,7 @@ void Controller::skip(uint64_t t, uint64_t n) {
       // Step j shifts row R-1-j, read from the buffer when that row is used (j >= R - nk).
       const int64_t lo = std::max<int64_t>(sh_step_, R_ - f.nk), hi = sh_step_ + ni;
       const uint64_t reads = hi > lo ? static_cast<uint64_t>(hi - lo) : 0;
-      const uint64_t bytes = bytes_of(f.nq, top_bits_);
-      st_.buf[s_.top_buf].reads += reads * ((bytes + bufp_[s_.top_buf].width_bytes - 1) / bufp_[s_.top_buf].width_bytes);
-      st_.buf[s_.top_buf].read_bytes += reads * bytes;
+      count_access(s_.top_buf, false, bytes_of(f.nq, top_bits_), reads);
       st_.shift_steps += n;
       sh_step_ += static_cast<int>(n);
     } else if (last_shift_gate_ == Gate::kMem) {
@@ -562,14 +557,10 @@ void Controller::skip(uint64_t t, uint64_t n) {
       const Fold& f = s_.folds[fs_];
       const Chunk& ch = f.chunks[ci_];
       st_.wavefronts += n;
-      const uint64_t lb = bytes_of(s_.rows_used(f), left_bits_);
-      st_.buf[s_.left_buf].reads += n * ((lb + bufp_[s_.left_buf].width_bytes - 1) / bufp_[s_.left_buf].width_bytes);
-      st_.buf[s_.left_buf].read_bytes += n * lb;
+      count_access(s_.left_buf, false, bytes_of(s_.rows_used(f), left_bits_), n);
       uses_left_[s_.left_buf][ch.left_unit] -= ni;
       if (!st) {
-        const uint64_t tb = bytes_of(f.nq, top_bits_);
-        st_.buf[s_.top_buf].reads += n * ((tb + bufp_[s_.top_buf].width_bytes - 1) / bufp_[s_.top_buf].width_bytes);
-        st_.buf[s_.top_buf].read_bytes += n * tb;
+        count_access(s_.top_buf, false, bytes_of(f.nq, top_bits_), n);
         uses_left_[s_.top_buf][ch.top_unit] -= ni;
       }
       fast_outputs(fs_, ws_, t + 1, ni);
@@ -597,14 +588,7 @@ ArrayCounters Controller::run_fast() {
   }
   st_.end_cycle = t + 1;
   drained_ = true;
-  for (const Writeback& wb : pending_wb_) {
-    const uint64_t bytes = s_.units[mem::kOfmap][wb.unit].bytes;
-    dram_.transfer(static_cast<uint64_t>(wb.issue_at), bytes, true);
-    count_access(mem::kOfmap, false, bytes);
-  }
-  pending_wb_.clear();
-  st_.dram_read_bytes = dram_.read_bytes();
-  st_.dram_write_bytes = dram_.write_bytes();
+  finish();
   fast_arr_.stationary_writes = st_.shift_steps * static_cast<uint64_t>(R_) * static_cast<uint64_t>(C_);
   fast_arr_.cycles = st_.end_cycle;
   return fast_arr_;

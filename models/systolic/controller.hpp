@@ -74,7 +74,9 @@ class Controller {
   int64_t left_value(const Fold& f, int64_t w, int64_t r) const;
   int64_t top_value(const Fold& f, int64_t w, int64_t c) const;
   int64_t stat_value(const Fold& f, int64_t kk, int64_t c) const;
-  void count_access(int buf, bool write, uint64_t bytes);
+  /// Counts `times` transfers of `bytes` each through a buffer's port.
+  void count_access(int buf, bool write, uint64_t bytes, uint64_t times = 1);
+  void finish();
   uint64_t bytes_of(int64_t elems, int bits) const { return (static_cast<uint64_t>(elems) * bits + 7) / 8; }
 
   const Schedule& s_;

@@ -7,6 +7,7 @@
 
 #include "rtl/harness/rtl_array.hpp"
 #include "sim/common/error.hpp"
+#include "sim/common/progress.hpp"
 #include "sim/engine/mapper.hpp"
 #include "sim/engine/operands.hpp"
 
@@ -51,6 +52,7 @@ CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, con
                                 rtl::describe_rtl_variants() +
                                 "add one to TPESIM_RTL_VARIANTS (rtl/CMakeLists.txt) and rebuild"));
   CosimReport rep;
+  Progress prog("cosim", gemms.size(), opt.progress);
   const auto bufs = buffer_params(arch);
   const auto dram = dram_params(arch);
   for (size_t i = 0; i < gemms.size(); ++i) {
@@ -64,6 +66,7 @@ CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, con
     const LockstepResult r = run_lockstep(ctl, p, *rtl, lo);
     rep.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++rep.gemms;
+    prog.advance();
     rep.cycles += r.cycles;
     rep.outputs += r.outputs;
     if (!r.match) {

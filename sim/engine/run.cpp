@@ -127,7 +127,9 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
   res.dataflow = to_string(arch.dataflow);
   res.clock_hz = arch.clock_hz;
   for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);
-  Progress prog("simulating " + w.name, w.gemms.size(), opt.progress);
+  uint64_t total_macs = 0;
+  for (const Gemm& g : w.gemms) total_macs += g.M * g.N * g.K;
+  Progress prog("simulating " + w.name + " (MACs of one instance per record)", total_macs, opt.progress);
   // The fast engine's result depends only on the shape (timing and counts do not depend on
   // operand values), so GEMMs of equal shape in one workload are simulated once.
   std::map<std::tuple<uint64_t, uint64_t, uint64_t>, GemmRun> memo;
@@ -142,7 +144,7 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
       if (opt.engine == "fast") memo[key] = r;
     }
     res.layers.push_back(make_layer_result(arch, g, r));
-    prog.advance();
+    prog.advance(g.M * g.N * g.K);
   }
   prog.finish();
   compute_totals(&res);

@@ -36,8 +36,8 @@ AccReg round_into_acc(bool neg, u128 n, int e, const BitmodPeParams& p, bool* ov
   if (n == 0) return r;  // +0
   const int P = p.acc_precision();
   const int emin = 1 - p.acc_bias;
-  const int t = e + bit_length(n) - 1;        // exponent of the leading bit
-  int q = std::max(t, emin) - (P - 1);        // exponent of the result's LSB (quantum)
+  const int t = e + bit_length(n) - 1;  // exponent of the leading bit
+  int q = std::max(t, emin) - (P - 1);  // exponent of the result's LSB (quantum)
   u128 m;
   if (q <= e) {
     m = n << (e - q);  // exact; m < 2^P
@@ -238,8 +238,8 @@ double column_add(double out, const DequantOut& d, const BitmodPeParams& p) {
 }
 
 double apply_channel_scale(double out, double channel_scale, const BitmodPeParams& p) {
-  return round_to_float(Dyadic::from_double(out) * Dyadic::from_double(channel_scale),
-                        p.out_format, RoundMode::kNearestEven);
+  return round_to_float(Dyadic::from_double(out) * Dyadic::from_double(channel_scale), p.out_format,
+                        RoundMode::kNearestEven);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -383,8 +383,8 @@ RealMatrix gemm_impl(const std::vector<ActOperand>& acts, int64_t m, const Bitmo
         const int64_t k0 = g * w.group_size;
         const int64_t len = std::min(w.group_size, w.k - k0);
         const size_t gi = static_cast<size_t>(g * w.n + c);
-        const AccReg part = group_sum(arow + k0, w.codes.data() + k0 * w.n + c, len, w.n,
-                                      *w.formats[gi], p, tc);
+        const AccReg part =
+            group_sum(arow + k0, w.codes.data() + k0 * w.n + c, len, w.n, *w.formats[gi], p, tc);
         total = column_add(total, dequant_serial(part, w.scale_q[gi], p), p);
       }
       out.at(r, c) = apply_channel_scale(total, w.channel_scale[static_cast<size_t>(c)], p);
@@ -432,8 +432,8 @@ int64_t group_term_cycles(const ElementFormat& f, int64_t group_size, const Bitm
 }
 
 int64_t pe_output_cycles(const std::vector<int64_t>& term_cycles, const BitmodPeParams& p) {
-  int64_t start = 0;     // first term cycle of the current group
-  int64_t deq_end = 0;   // cycle at which the dequantiser becomes free
+  int64_t start = 0;    // first term cycle of the current group
+  int64_t deq_end = 0;  // cycle at which the dequantiser becomes free
   for (const int64_t tc : term_cycles) {
     const int64_t deq_start = std::max(start + tc, deq_end);
     deq_end = deq_start + p.scale_bits;

@@ -65,11 +65,11 @@ ActOperand unpack_fp16(uint16_t code);
 /// whose product is nonzero (term mantissa 1 and activation mantissa != 0), each lane's
 /// alignment shift max - pe_i and product sign act_i.sign xor (term_i.sign < 0).
 struct ExpMatch {
-  bool any = false;     ///< at least one lane has a nonzero product
-  int max_exp = 0;      ///< maximum product exponent over nonzero lanes (0 if !any)
-  int shift[8] = {};    ///< alignment shift per lane (0 for zero lanes)
-  bool neg[8] = {};     ///< product sign per lane
-  bool zero[8] = {};    ///< lane product is zero (excluded from the maximum, adds 0)
+  bool any = false;   ///< at least one lane has a nonzero product
+  int max_exp = 0;    ///< maximum product exponent over nonzero lanes (0 if !any)
+  int shift[8] = {};  ///< alignment shift per lane (0 for zero lanes)
+  bool neg[8] = {};   ///< product sign per lane
+  bool zero[8] = {};  ///< lane product is zero (excluded from the maximum, adds 0)
 };
 ExpMatch exp_match(const ActOperand* acts, const Term* terms, int lanes);
 
@@ -153,7 +153,7 @@ double apply_channel_scale(double out, double channel_scale, const BitmodPeParam
 /// an FP16 second-level scale S. Real weight = S(n) * q(g, n) * decode(code).
 struct BitmodWeights {
   int64_t k = 0, n = 0;
-  int64_t group_size = 0;  ///< > 0; the last group may be short
+  int64_t group_size = 0;                                     ///< > 0; the last group may be short
   std::vector<uint32_t> codes;                                ///< K x N row-major
   std::vector<std::shared_ptr<const ElementFormat>> formats;  ///< groups x N row-major
   std::vector<uint32_t> scale_q;                              ///< groups x N row-major
@@ -177,8 +177,7 @@ BitmodWeights bitmod_weights_from_quant(const QuantResult& r, const QuantScheme&
 /// (k = g*G + lanes*j + i, missing lanes of a short group are zero), for each term t of the
 /// group's format in order: one cycle of stages 1-3; then dequantisation by q(g, n) and
 /// column_add; finally apply_channel_scale by S(n). `a` (M x K) must hold FP16 values.
-RealMatrix gemm_bitmod(const RealMatrix& a, const BitmodWeights& w,
-                       const BitmodPeParams& p = {});
+RealMatrix gemm_bitmod(const RealMatrix& a, const BitmodWeights& w, const BitmodPeParams& p = {});
 /// The same with activations given as FP16 codes (M x K row-major).
 RealMatrix gemm_bitmod(const std::vector<uint16_t>& a_codes, int64_t m, const BitmodWeights& w,
                        const BitmodPeParams& p = {});

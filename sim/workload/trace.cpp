@@ -32,7 +32,8 @@ constexpr size_t kRequiredColumns = 4;
 
 /// Data type names a trace may use. Integer formats are int2..int16 and uint2..uint16.
 const std::vector<std::string> kFloatTypes = {
-    "fp16", "bf16", "fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "fp3", "mxfp4"};
+    "fp16", "bf16", "fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "fp3", "mxfp4",
+    "bitmod_fp4", "bitmod_fp3"};
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;

@@ -1,0 +1,138 @@
+// The cycle-accurate BitMoD PE core produces the numerics oracle's outputs bit for bit and
+// takes exactly num::bitmod::pe_output_cycles cycles per output (docs/bitmod-pe.md, "Cycles").
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "models/bitmod/pe_core.hpp"
+#include "models/numerics/quant.hpp"
+#include "models/numerics/synthetic.hpp"
+
+namespace tpesim::bitmod {
+namespace {
+
+using namespace tpesim::num;
+using namespace tpesim::num::bitmod;
+
+// The PE's input stream for output (row of a_codes, column n): group by group, quad by quad,
+// term by term, as the oracle orders them (missing lanes: zero activation, bubble term).
+std::vector<PeInput> stream_for(const std::vector<uint16_t>& a_row, const BitmodWeights& w, int64_t n,
+                                const BitmodPeParams& p, std::vector<int64_t>* group_cycles) {
+  std::vector<PeInput> s;
+  for (int64_t g = 0; g < w.groups(); ++g) {
+    const int64_t k0 = g * w.group_size, len = std::min(w.group_size, w.k - k0);
+    const ElementFormat& f = *w.formats[static_cast<size_t>(g * w.n + n)];
+    const int nt = bitserial_term_count(f);
+    int64_t cycles = 0;
+    for (int64_t q0 = 0; q0 < len; q0 += p.lanes) {
+      std::vector<std::vector<Term>> wt(static_cast<size_t>(p.lanes));
+      for (int i = 0; i < p.lanes; ++i)
+        if (q0 + i < len) wt[i] = bitserial_terms(f, w.codes[static_cast<size_t>((k0 + q0 + i) * w.n + n)]);
+      for (int t = 0; t < nt; ++t) {
+        PeInput in;
+        in.valid = true;
+        for (int i = 0; i < p.lanes; ++i) {
+          if (q0 + i < len) {
+            in.acts[i] = unpack_fp16(a_row[static_cast<size_t>(k0 + q0 + i)]);
+            in.terms[i] = wt[i][static_cast<size_t>(t)];
+          } else {
+            in.acts[i] = ActOperand{};
+            in.terms[i] = Term{1, 0, 0, wt[0][static_cast<size_t>(t)].significance};
+          }
+        }
+        ++cycles;
+        s.push_back(in);
+      }
+    }
+    s.back().group_last = true;
+    s.back().scale_q = w.scale_q[static_cast<size_t>(g * w.n + n)];
+    s.back().output_last = g == w.groups() - 1;
+    s.back().channel_scale = w.channel_scale[static_cast<size_t>(n)];
+    group_cycles->push_back(cycles);
+  }
+  return s;
+}
+
+std::vector<uint16_t> random_fp16(int64_t count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint16_t> v(static_cast<size_t>(count));
+  for (auto& c : v) {
+    const uint64_t r = rng();
+    const uint16_t exp = static_cast<uint16_t>(8 + (r >> 20) % 14);  // 2^-7 .. 2^6, normal
+    c = static_cast<uint16_t>(((r & 1) << 15) | (exp << 10) | ((r >> 1) & 0x3ff));
+    if ((r >> 40) % 17 == 0) c = static_cast<uint16_t>((r >> 8) & 0x83ff);  // some zeros/subnormals
+  }
+  return v;
+}
+
+TEST(BitmodPeCore, MatchesOracleBitForBitAndCycleFormula) {
+  const BitmodPeParams p;
+  for (const char* scheme : {"bitmod_fp4", "bitmod_fp3", "fp4_e2m1", "int8_sym", "int4_sym"}) {
+    const QuantScheme s = *make_scheme(scheme);
+    const int64_t K = 96, N = 3;
+    const QuantResult r = quantize(gaussian_matrix(K, N, 11), s, QuantConfig{Granularity::kPerGroup, 32, ScaleFormat::kInt8});
+    const BitmodWeights w = bitmod_weights_from_quant(r, s);
+    const std::vector<uint16_t> a = random_fp16(K, 5);
+    const RealMatrix ref = gemm_bitmod(a, 1, w, p);
+    for (int64_t n = 0; n < N; ++n) {
+      std::vector<int64_t> gc;
+      const std::vector<PeInput> st = stream_for(a, w, n, p, &gc);
+      PeCore pe(p);
+      PeOutput out;
+      size_t next = 0;
+      uint64_t cycles = 0;
+      bool done = false;
+      while (!done && cycles < 100000) {
+        const bool offer = next < st.size();
+        const bool take = offer && pe.ready();
+        pe.step(offer ? st[next] : PeInput{}, &out);
+        if (take) ++next;
+        ++cycles;
+        if (out.out_valid) {
+          EXPECT_EQ(out.out, ref.at(0, n)) << scheme << " column " << n;
+          done = true;
+        }
+      }
+      ASSERT_TRUE(done) << scheme;
+      EXPECT_EQ(static_cast<int64_t>(cycles), pe_output_cycles(gc, p)) << scheme << " column " << n;
+      EXPECT_EQ(pe.counters().term_cycles, st.size());
+      EXPECT_EQ(pe.counters().dequant_cycles, static_cast<uint64_t>(p.scale_bits * w.groups()));
+    }
+  }
+}
+
+TEST(BitmodPeCore, ShortGroupsWaitForTheDequantiser) {
+  // Plain FP3 has one term per weight: a group of 16 weights is 4 term cycles, fewer than the
+  // 8 dequantisation cycles, so each later group's partial sum waits and the PE stalls. With
+  // 3 groups: group 0's terms at 0..3; its sum enters the dequantiser at 4 (busy 4..11) while
+  // group 1's terms run at 4..7; group 1's sum waits at 8..11 (the PE refuses the 4 term cycles
+  // of group 2 offered then), enters at 12 (busy 12..19) while group 2 runs at 12..15; group
+  // 2's sum waits at 16..19, is dequantised at 20..27 and added at 28: 29 cycles.
+  const BitmodPeParams p;
+  const QuantScheme s = *make_scheme("fp3");
+  const int64_t K = 48;
+  const QuantResult r = quantize(gaussian_matrix(K, 1, 3), s, QuantConfig{Granularity::kPerGroup, 16, ScaleFormat::kInt8});
+  const BitmodWeights w = bitmod_weights_from_quant(r, s);
+  const std::vector<uint16_t> a = random_fp16(K, 9);
+  std::vector<int64_t> gc;
+  const std::vector<PeInput> st = stream_for(a, w, 0, p, &gc);
+  ASSERT_EQ(gc, (std::vector<int64_t>{4, 4, 4}));
+  PeCore pe(p);
+  PeOutput out;
+  size_t next = 0;
+  uint64_t cycles = 0;
+  while (!out.out_valid && cycles < 1000) {
+    const bool offer = next < st.size();
+    const bool take = offer && pe.ready();
+    pe.step(offer ? st[next] : PeInput{}, &out);
+    if (take) ++next;
+    ++cycles;
+  }
+  EXPECT_EQ(cycles, 29u);
+  EXPECT_EQ(pe_output_cycles(gc, p), 29);
+  EXPECT_EQ(pe.counters().wait_cycles, 4u);
+  EXPECT_EQ(out.out, gemm_bitmod(a, 1, w, p).at(0, 0));
+}
+
+}  // namespace
+}  // namespace tpesim::bitmod

@@ -1,5 +1,7 @@
 #include "models/systolic/array_core.hpp"
 
+#include "models/numerics/fp_mac.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -42,6 +44,13 @@ ArrayCore::ArrayCore(const ArrayParams& p) : p_(p) {
 void ArrayCore::reset() {
   for (auto* v : {&a_, &b_, &w_[0], &w_[1], &acc_, &o_}) std::fill(v->begin(), v->end(), 0);
   for (auto* v : {&av_, &af_, &al_, &ab_, &bv_, &pv_, &ov_, &wv_[0], &wv_[1]}) std::fill(v->begin(), v->end(), 0);
+}
+
+int64_t ArrayCore::mac(int64_t base, int64_t a, int64_t b) const {
+  if (!p_.fp) return accf_.add(base, a * b);
+  const uint32_t r = num::fp_mac_fp16_fp32(static_cast<uint32_t>(base), static_cast<uint16_t>(a),
+                                           static_cast<uint16_t>(b));
+  return static_cast<int32_t>(r);  // FP32 bits, sign-extended like a 32-bit accumulator
 }
 
 void ArrayCore::step(const ArrayInputs& in, ArrayOutputs* out) {
@@ -89,7 +98,7 @@ void ArrayCore::step_os(const ArrayInputs& in, ArrayOutputs* out) {
         bv = bv_[j];
       }
       if (av && bv) {
-        const int64_t sum = accf_.add(af ? 0 : acc_[i], a * b);
+        const int64_t sum = mac(af ? 0 : acc_[i], a, b);
         acc_[i] = sum;
         ++cnt_.macs;
         ++cnt_.acc_writes;
@@ -140,12 +149,12 @@ void ArrayCore::step_st(const ArrayInputs& in, ArrayOutputs* out) {
       // Use the stationary value from before this edge, then shift.
       const bool mac = av && wv_[ab][i];
       if (r == 0) {
-        acc_[i] = mac ? accf_.add(0, a * w_[ab][i]) : 0;
+        acc_[i] = mac ? this->mac(0, a, w_[ab][i]) : 0;
         pv_[i] = mac;
       } else {
         // acc_[i - C] / pv_[i - C] still hold the PE above's values from before this edge.
         const int64_t p_in = acc_[i - C];
-        acc_[i] = mac ? accf_.add(p_in, a * w_[ab][i]) : p_in;
+        acc_[i] = mac ? this->mac(p_in, a, w_[ab][i]) : p_in;
         pv_[i] = pv_[i - C];
       }
       cnt_.macs += mac;

@@ -45,6 +45,9 @@ class ArrayCore {
 
  private:
   size_t idx(int r, int c) const { return static_cast<size_t>(r) * p_.cols + c; }
+  /// base + a*b in the PE's arithmetic (integer with the accumulator's overflow rule, or
+  /// FP16 x FP16 into FP32 with one rounding).
+  int64_t mac(int64_t base, int64_t a, int64_t b) const;
   void step_os(const ArrayInputs& in, ArrayOutputs* out);
   void step_st(const ArrayInputs& in, ArrayOutputs* out);
 

@@ -18,10 +18,13 @@ struct ArrayParams {
   int acc = 32;             ///< accumulator width (bits)
   bool sat = false;         ///< saturate (true) or wrap (false) on overflow
   bool stationary = false;  ///< DF: false = output-stationary, true = ws/is datapath
+  /// FP: operands are FP16 codes, the accumulator holds FP32 bits (sign-extended from bit
+  /// 31), and each MAC is num::fp_mac_fp16_fp32 (RNE, docs/numerics.md); aw = bw = 16, acc = 32.
+  bool fp = false;
   bool operator==(const ArrayParams& o) const {
     return rows == o.rows && cols == o.cols && aw == o.aw && a_signed == o.a_signed &&
            bw == o.bw && b_signed == o.b_signed && acc == o.acc && sat == o.sat &&
-           stationary == o.stationary;
+           stationary == o.stationary && fp == o.fp;
   }
 };
 

@@ -1,5 +1,7 @@
 #include "models/systolic/controller.hpp"
 
+#include "models/numerics/fp_mac.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -385,7 +387,12 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
       int64_t i = f.p0 + pos, j = f.q0 + c;
       if (s_.flow == Flow::kIS) std::swap(i, j);
       int64_t& dst = out_->at(i, j);
-      dst = f.first_k ? out.o_data[c] : accf_.add(dst, out.o_data[c]);
+      if (f.first_k)
+        dst = out.o_data[c];
+      else if (s_.array.fp)  // FP32 partial sums add with one rounding
+        dst = static_cast<int32_t>(num::fp32_add(static_cast<uint32_t>(dst), static_cast<uint32_t>(out.o_data[c])));
+      else
+        dst = accf_.add(dst, out.o_data[c]);
     }
     // The ofmap buffer takes a whole output row (one wavefront's, or one os PE row's, nq
     // values) as one de-skewed write, counted when its first value (column 0) arrives.

@@ -159,7 +159,7 @@ num::IntFormat read_int_format(const YAML::Node& n, const Loc& at) {
   const std::string s = scalar_text(n, at, "an integer format");
   num::IntFormat f;
   if (!num::parse_int_format(s, &f))
-    fail(at, "unknown integer format '" + s + "' (valid: int2..int16, uint2..uint16)");
+    fail(at, "unknown number format '" + s + "' (valid: int2..int16, uint2..uint16, fp16)");
   return f;
 }
 
@@ -340,11 +340,15 @@ void set_weight_preload(Builder& b, const YAML::Node& n, const Loc& at) {
 void set_clock(Builder& b, const YAML::Node& n, const Loc& at) {
   b.spec.clock_hz = read_clock(n, at);
 }
+// "fp16" selects the FP16 x FP16 MAC PE (FP32 accumulator); anything else an integer format.
+bool is_fp16(const YAML::Node& n) { return n.IsScalar() && n.Scalar() == "fp16"; }
 void set_act(Builder& b, const YAML::Node& n, const Loc& at) {
-  b.spec.act = read_int_format(n, at);
+  b.spec.act_fp16 = is_fp16(n);
+  b.spec.act = b.spec.act_fp16 ? num::IntFormat{16, true} : read_int_format(n, at);
 }
 void set_weight(Builder& b, const YAML::Node& n, const Loc& at) {
-  b.spec.weight = read_int_format(n, at);
+  b.spec.weight_fp16 = is_fp16(n);
+  b.spec.weight = b.spec.weight_fp16 ? num::IntFormat{16, true} : read_int_format(n, at);
 }
 void set_acc_bits(Builder& b, const YAML::Node& n, const Loc& at) {
   b.spec.acc.bits = static_cast<int>(read_int(n, at, kMinAccBits, kMaxAccBits));
@@ -545,6 +549,11 @@ void finish(Builder& b) {
     }
   }
 
+  if (a.act_fp16 != a.weight_fp16)
+    fail(origin_of(b, {"pe.act", "pe.weight"}),
+         "the FP16 PE multiplies fp16 by fp16: set both pe.act and pe.weight to fp16, or neither");
+  if (a.fp16() && a.acc.bits != 32)
+    fail(origin_of(b, {"pe.acc_bits"}), "an fp16 PE accumulates in FP32: pe.acc_bits must be 32");
   const int need = std::max(a.act.bits, a.weight.bits) + 1;
   if (a.acc.bits < need)
     fail(origin_of(b, {"pe.acc_bits", "pe.act", "pe.weight"}),
@@ -703,8 +712,8 @@ std::string to_yaml(const ArchSpec& a) {
     << "weight_preload: " << (a.weight_preload ? "true" : "false") << "\n"
     << "clock: " << format_clock(a.clock_hz) << "\n"
     << "pe:\n"
-    << "  act: " << a.act.name() << "\n"
-    << "  weight: " << a.weight.name() << "\n"
+    << "  act: " << (a.act_fp16 ? std::string("fp16") : a.act.name()) << "\n"
+    << "  weight: " << (a.weight_fp16 ? std::string("fp16") : a.weight.name()) << "\n"
     << "  acc_bits: " << a.acc.bits << "\n"
     << "  overflow: " << (a.acc.overflow == num::Overflow::kWrap ? "wrap" : "saturate") << "\n"
     << "buffers:\n"

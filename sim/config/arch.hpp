@@ -39,6 +39,10 @@ struct ArchSpec {
   bool weight_preload = true;  ///< two stationary banks: next fold's tile shifts in during compute
   num::IntFormat act{8, true};     ///< A (activation) format
   num::IntFormat weight{8, true};  ///< B (weight) format
+  /// pe.act / pe.weight given as fp16: the FP16 x FP16 MAC PE with an FP32 accumulator
+  /// (both must be fp16; act/weight then hold {16 bits} for the byte arithmetic).
+  bool act_fp16 = false, weight_fp16 = false;
+  bool fp16() const { return act_fp16 && weight_fp16; }
   num::AccFormat acc{32, num::Overflow::kWrap};
   double clock_hz = 1e9;  ///< clock frequency
   BufferSpec ifmap;       ///< holds A

@@ -54,6 +54,13 @@ systolic::ArrayParams array_params(const ArchSpec& a) {
   p.a_signed = left.is_signed;
   p.bw = top.bits;
   p.b_signed = top.is_signed;
+  if (a.fp16()) {  // FP16 x FP16 MAC with an FP32 accumulator
+    p.fp = true;
+    p.aw = p.bw = 16;
+    p.a_signed = p.b_signed = true;
+    p.acc = 32;
+    p.sat = false;
+  }
   return p;
 }
 
@@ -76,6 +83,14 @@ mem::DramParams dram_params(const ArchSpec& a) {
 }
 
 void check_gemm_types(const ArchSpec& a, const Gemm& g, const std::string& src) {
+  if (a.fp16()) {
+    for (const auto& [col, v] : {std::pair<const char*, const std::string*>{"weight_dtype", &g.weight_dtype},
+                                 {"act_dtype", &g.act_dtype}})
+      if (*v != "fp16")
+        throw TraceError(where(src, g.line, col,
+                               "'" + *v + "' on an fp16 PE (pe.act and pe.weight are fp16 in the arch)"));
+    return;
+  }
   num::IntFormat f;
   if (!num::parse_int_format(g.weight_dtype, &f))
     throw TraceError(where(src, g.line, "weight_dtype",

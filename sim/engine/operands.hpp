@@ -13,8 +13,9 @@ namespace tpesim {
 
 class HashOperands : public systolic::Operands {
  public:
-  HashOperands(uint64_t seed, num::IntFormat a_fmt, num::IntFormat b_fmt)
-      : seed_(seed), af_(a_fmt), bf_(b_fmt) {}
+  /// fp16: draw finite FP16 codes (any sign, exponent and mantissa; no inf/NaN) instead.
+  HashOperands(uint64_t seed, num::IntFormat a_fmt, num::IntFormat b_fmt, bool fp16 = false)
+      : seed_(seed), af_(a_fmt), bf_(b_fmt), fp16_(fp16) {}
   int64_t a(int64_t m, int64_t k) const override { return draw(0, m, k, af_); }
   int64_t b(int64_t k, int64_t n) const override { return draw(1, k, n, bf_); }
   /// The whole A (M x K) or B (K x N) as matrices, for the reference GEMM.
@@ -25,6 +26,7 @@ class HashOperands : public systolic::Operands {
   int64_t draw(uint64_t which, int64_t i, int64_t j, const num::IntFormat& f) const;
   uint64_t seed_;
   num::IntFormat af_, bf_;
+  bool fp16_ = false;
 };
 
 /// Operands held in matrices (tests, user-supplied data).

@@ -4,6 +4,7 @@
 #include <memory>
 #include <tuple>
 
+#include "models/numerics/fp_mac.hpp"
 #include "models/numerics/reference_gemm.hpp"
 #include "rtl/harness/rtl_array.hpp"
 #include "sim/common/error.hpp"
@@ -14,9 +15,28 @@
 
 namespace tpesim {
 
+// The FP16 PE's oracle: per output, each reduction chunk summed from +0 in ascending k with
+// one FP32 rounding per MAC (num::fp_mac_fp16_fp32), chunk sums added in order with one
+// rounding each (num::fp32_add); FP32 bits sign-extended as the array holds them.
+num::IntMatrix gemm_fp16_reference(const num::IntMatrix& a, const num::IntMatrix& b, int64_t chunk) {
+  num::IntMatrix c(a.rows, b.cols);
+  for (int64_t i = 0; i < a.rows; ++i)
+    for (int64_t j = 0; j < b.cols; ++j) {
+      uint32_t total = 0;
+      for (int64_t k0 = 0; k0 < a.cols; k0 += chunk) {
+        uint32_t part = 0;
+        for (int64_t k = k0; k < std::min(a.cols, k0 + chunk); ++k)
+          part = num::fp_mac_fp16_fp32(part, static_cast<uint16_t>(a.at(i, k)), static_cast<uint16_t>(b.at(k, j)));
+        total = k0 == 0 ? part : num::fp32_add(total, part);
+      }
+      c.at(i, j) = static_cast<int32_t>(total);
+    }
+  return c;
+}
+
 GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uint64_t layer_seed) {
   const systolic::Schedule s = map_gemm(arch, g);
-  HashOperands ops(layer_seed, arch.act, arch.weight);
+  HashOperands ops(layer_seed, arch.act, arch.weight, arch.fp16());
   // The fast engine computes timing and counts, not values: nothing to compare.
   const bool verify = opt.engine != "fast" && g.M * g.N * g.K <= opt.verify_limit;
   num::IntMatrix out;
@@ -65,7 +85,7 @@ GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uin
     const auto A = ops.matrix_a(static_cast<int64_t>(g.M), static_cast<int64_t>(g.K));
     const auto B = ops.matrix_b(static_cast<int64_t>(g.K), static_cast<int64_t>(g.N));
     const int64_t chunk = arch.dataflow == Dataflow::kOS ? static_cast<int64_t>(g.K) : arch.rows;
-    const auto ref = num::gemm_accumulate(A, B, arch.acc, chunk);
+    const auto ref = arch.fp16() ? gemm_fp16_reference(A, B, chunk) : num::gemm_accumulate(A, B, arch.acc, chunk);
     if (!(ref == out))
       throw InternalError("systolic engine: " + g.name + ": outputs differ from the reference GEMM");
     r.verified = true;
@@ -99,7 +119,8 @@ LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun
   L.utilization = L.cycles.total ? static_cast<double>(L.macs) / (pes * L.cycles.total) : 0;
   L.mapping_efficiency =
       r.fold_wavefronts ? static_cast<double>(g.M * g.N * g.K) / (pes * r.fold_wavefronts) : 0;
-  const std::string mac = "mac." + arch.act.name() + "x" + arch.weight.name();
+  const std::string mac =
+      arch.fp16() ? std::string("mac.fp16xfp16") : "mac." + arch.act.name() + "x" + arch.weight.name();
   L.actions[mac] = r.array.macs * n;
   L.actions["pe.operand_reg_writes"] = r.array.operand_reg_writes * n;
   L.actions["pe.acc_writes"] = r.array.acc_writes * n;

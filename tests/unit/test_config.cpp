@@ -374,7 +374,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"arch_duplicate_key_nested.yaml", 4, "pe.act",
                 "duplicate key (first set on line 3)"},
         BadFile{"arch_bad_bool.yaml", 2, "fold_overlap", "expected true or false, got 'yes'"},
-        BadFile{"arch_bad_format.yaml", 3, "pe.act", "unknown integer format 'int32'"},
+        BadFile{"arch_bad_format.yaml", 3, "pe.act", "unknown number format 'int32'"},
         BadFile{"arch_acc_too_narrow.yaml", 5, "pe.acc_bits", "must be at least 17"},
         BadFile{"arch_buffer_width_zero.yaml", 3, "buffers.filter.width", "must be 1B.."},
         BadFile{"arch_buffer_size_zero.yaml", 4, "buffers.ifmap.size", "must be 1B.."},

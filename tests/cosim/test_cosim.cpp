@@ -27,6 +27,7 @@ ArchSpec arch_for(const systolic::ArrayParams& p, Dataflow df, bool overlap, boo
   a.act = df == Dataflow::kIS ? top : left;
   a.weight = df == Dataflow::kIS ? left : top;
   a.acc = num::AccFormat{p.acc, p.sat ? num::Overflow::kSaturate : num::Overflow::kWrap};
+  a.act_fp16 = a.weight_fp16 = p.fp;
   if (starved) {
     a.dram.bandwidth_millibytes_per_cycle = 2500;  // 2.5 bytes per cycle
     a.dram.latency_cycles = 7;

@@ -7,6 +7,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "models/bitmod/pe_sc.hpp"
 #include "models/systolic/array_sc.hpp"
 
 namespace tpesim {
@@ -180,13 +181,71 @@ SC_MODULE(LockstepBench) {
   }
 };
 
+// Drives the BitMoD PE module through its ports: offers the stream's term cycles, advancing
+// when the PE was ready for the offered one, and watches its output port.
+SC_MODULE(BitmodPeBench) {
+  sc_core::sc_in<bool> clk;
+  sc_core::sc_signal<bool> rst{"rst"};
+  sc_core::sc_signal<bitmod::PeInput> in{"in"};
+  sc_core::sc_signal<bool> ready{"ready"};
+  sc_core::sc_signal<bitmod::PeOutput> out{"out"};
+  bitmod::BitmodPe pe{"pe"};
+
+  const std::vector<bitmod::PeInput>* stream = nullptr;  ///< the running job, or null
+  size_t next = 0;
+  int64_t edge = 0;
+  int64_t first_take = -1;  ///< edge at which the PE consumed the first input
+  bool offered = false;
+  BitmodPeRun result;
+
+  SC_CTOR(BitmodPeBench) {
+    pe.clk(clk);
+    pe.rst(rst);
+    pe.in(in);
+    pe.ready(ready);
+    pe.out(out);
+    SC_METHOD(stimulus);
+    sensitive << clk.pos();
+    dont_initialize();
+  }
+
+  // Edge 0 asserts reset (the PE resets at edge 1). The input written at edge e is seen by the
+  // PE at edge e+1 and consumed there if the PE's `ready` (written at edge e, read here at
+  // edge e+1) was set. The output written at edge e is read here at edge e+1.
+  void stimulus() {
+    if (!stream) return;
+    if (edge == 0) {
+      rst.write(true);
+      in.write(bitmod::PeInput{});
+    } else {
+      rst.write(false);
+      if (edge >= 2 && out.read().out_valid) {
+        result.out = out.read().out;
+        result.cycles = static_cast<uint64_t>((edge - 1) - first_take + 1);
+        stream = nullptr;
+        sc_core::sc_pause();
+        return;
+      }
+      if (edge >= 2 && offered && ready.read()) {  // consumed at this edge
+        if (first_take < 0) first_take = edge;
+        ++next;
+      }
+      offered = next < stream->size();
+      in.write(offered ? (*stream)[next] : bitmod::PeInput{});
+    }
+    ++edge;
+  }
+};
+
 struct Bench {
   sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
   SystolicSystem system{"system"};
   LockstepBench lockstep{"lockstep"};
+  BitmodPeBench bitmod_pe{"bitmod_pe"};
   Bench() {
     system.clk(clk);
     lockstep.clk(clk);
+    bitmod_pe.clk(clk);
   }
 };
 
@@ -217,6 +276,18 @@ systolic::ArrayCounters run_systemc_model(systolic::Controller& ctl, const Array
   s.ctl = nullptr;
   if (s.error) std::rethrow_exception(s.error);
   return s.core->counters();
+}
+
+BitmodPeRun run_systemc_bitmod_pe(const std::vector<bitmod::PeInput>& stream) {
+  BitmodPeBench& b = bench().bitmod_pe;
+  b.next = 0;
+  b.edge = 0;
+  b.first_take = -1;
+  b.offered = false;
+  b.result = BitmodPeRun{};
+  b.stream = &stream;
+  sc_core::sc_start();
+  return b.result;
 }
 
 LockstepResult run_lockstep(systolic::Controller& ctl, const ArrayParams& p, rtl::RtlArray& rtl,

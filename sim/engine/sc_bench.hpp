@@ -7,6 +7,9 @@
 #include <memory>
 #include <string>
 
+#include <vector>
+
+#include "models/bitmod/pe_core.hpp"
 #include "models/systolic/array_core.hpp"
 #include "models/systolic/controller.hpp"
 #include "rtl/harness/rtl_array.hpp"
@@ -20,6 +23,16 @@ using CycleCallback = std::function<void(uint64_t cycles)>;
 /// Returns the array's action counts. Throws what the controller throws (rethrown here).
 systolic::ArrayCounters run_systemc_model(systolic::Controller& ctl, const systolic::ArrayParams& p,
                                           const CycleCallback& cb = {});
+
+/// Runs the SystemC BitMoD PE (models/bitmod/pe_sc.hpp) on a stream of term cycles through
+/// its ports (ready/valid), until it presents an output. Returns the output and the number of
+/// clock edges from the one that consumed the first input to the one that produced the output,
+/// inclusive.
+struct BitmodPeRun {
+  double out = 0;
+  uint64_t cycles = 0;
+};
+BitmodPeRun run_systemc_bitmod_pe(const std::vector<bitmod::PeInput>& stream);
 
 /// Outcome of one lockstep run.
 struct LockstepResult {

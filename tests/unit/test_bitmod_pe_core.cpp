@@ -7,6 +7,7 @@
 #include "models/bitmod/pe_core.hpp"
 #include "models/numerics/quant.hpp"
 #include "models/numerics/synthetic.hpp"
+#include "sim/engine/sc_bench.hpp"
 
 namespace tpesim::bitmod {
 namespace {
@@ -132,6 +133,31 @@ TEST(BitmodPeCore, ShortGroupsWaitForTheDequantiser) {
   EXPECT_EQ(pe_output_cycles(gc, p), 29);
   EXPECT_EQ(pe.counters().wait_cycles, 4u);
   EXPECT_EQ(out.out, gemm_bitmod(a, 1, w, p).at(0, 0));
+}
+
+}  // namespace
+}  // namespace tpesim::bitmod
+
+namespace tpesim::bitmod {
+namespace {
+
+TEST(BitmodPeSystemC, PortsGiveTheCoreResultAndCycles) {
+  // The SystemC module, driven through its ready/valid ports, gives the oracle's output and
+  // the same cycle count as the core (pe_output_cycles), including dequantiser waits.
+  const num::bitmod::BitmodPeParams p;
+  for (const char* scheme : {"bitmod_fp4", "fp3"}) {
+    const num::QuantScheme s = *num::make_scheme(scheme);
+    const int64_t K = 64;
+    const num::QuantResult r = num::quantize(num::gaussian_matrix(K, 1, 21), s,
+                                             num::QuantConfig{num::Granularity::kPerGroup, 16, num::ScaleFormat::kInt8});
+    const num::bitmod::BitmodWeights w = num::bitmod::bitmod_weights_from_quant(r, s);
+    const std::vector<uint16_t> a = random_fp16(K, 13);
+    std::vector<int64_t> gc;
+    const std::vector<PeInput> st = stream_for(a, w, 0, p, &gc);
+    const BitmodPeRun run = run_systemc_bitmod_pe(st);
+    EXPECT_EQ(run.out, num::bitmod::gemm_bitmod(a, 1, w, p).at(0, 0)) << scheme;
+    EXPECT_EQ(static_cast<int64_t>(run.cycles), num::bitmod::pe_output_cycles(gc, p)) << scheme;
+  }
 }
 
 }  // namespace

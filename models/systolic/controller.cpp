@@ -319,6 +319,8 @@ void Controller::control(uint64_t t, ArrayInputs* in) {
                            " cycles at cycle " + std::to_string(t) + " (fold " + std::to_string(fs_) +
                            "): schedule deadlock");
 #ifdef TPESIM_CTRL_TRACE
+  // Build with -DTPESIM_CTRL_TRACE to print every decision cycle: comparing the cycle and the
+  // fast engine's lines locates the first cycle where they diverge (docs/fast-engine.md).
   std::fprintf(stderr, "t=%lu fs=%ld ws=%ld fsh=%ld sh=%d st=%lu/%lu/%lu cr=%ld gate=%d lsg=%d\n", t, fs_, ws_, fsh_, sh_step_,
                st_.stall[0], st_.stall[1], st_.stall[2], fs_ < F ? shift_mem_credit_[fs_] : -1, (int)stream_gate_, (int)last_shift_gate_);
 #endif

@@ -54,11 +54,15 @@ Controller::Controller(const Schedule& s, const std::array<mem::BufferParams, me
   shift_end_.assign(F, kNever);
   shift_mem_credit_.assign(F, 0);
   ring_.assign(static_cast<size_t>(R_ + C_) + 1, Issue{});
-  // Nothing legitimate waits longer than the slowest transfer plus the array's depth.
-  uint64_t longest = 0;
-  for (int b = 0; b < mem::kNumBufs; ++b)
-    for (const Unit& u : s.units[b]) longest = std::max(longest, dram_.transfer_cycles(u.bytes));
-  stuck_limit_ = (1u << 20) + 4 * (longest + dram.latency) * mem::kNumBufs + 4 * (R_ + C_);
+  // Nothing legitimate waits longer than the DRAM needs to move every byte the buffers can
+  // hold (all queued transfers), plus one latency and the array's depth.
+  uint64_t capacity = 0, longest = 0;
+  for (int b = 0; b < mem::kNumBufs; ++b) {
+    capacity += bufs[b].size_bytes;
+    for (const Unit& u : s.units[b]) longest = std::max(longest, u.bytes);
+  }
+  stuck_limit_ = (1u << 20) +
+                 2 * (dram_.transfer_cycles(capacity + longest) + dram.latency + 4 * static_cast<uint64_t>(R_ + C_));
   col_fold_.assign(C_, 0);
   col_pos_.assign(C_, 0);
   for (int c = 0; c < C_; ++c) {

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "models/bitmod/encoder.hpp"
 #include "models/bitmod/pe_core.hpp"
 #include "models/numerics/quant.hpp"
 #include "models/numerics/synthetic.hpp"
@@ -157,6 +158,66 @@ TEST(BitmodPeSystemC, PortsGiveTheCoreResultAndCycles) {
     const BitmodPeRun run = run_systemc_bitmod_pe(st);
     EXPECT_EQ(run.out, num::bitmod::gemm_bitmod(a, 1, w, p).at(0, 0)) << scheme;
     EXPECT_EQ(static_cast<int64_t>(run.cycles), num::bitmod::pe_output_cycles(gc, p)) << scheme;
+  }
+}
+
+}  // namespace
+}  // namespace tpesim::bitmod
+
+namespace tpesim::bitmod {
+namespace {
+
+TEST(BitmodEncoder, EncoderAndPeGiveTheOracleOneCycleLater) {
+  // A column slice: the term encoder serialises quads of weight codes (with the group's data
+  // type) into term cycles for the PE. The output equals the oracle's, and the encoder's
+  // output register adds exactly one cycle to pe_output_cycles.
+  const num::bitmod::BitmodPeParams p;
+  for (const char* scheme : {"bitmod_fp4", "int8_sym", "fp3"}) {
+    const num::QuantScheme s = *num::make_scheme(scheme);
+    const int64_t K = 64, G = 16;
+    const num::QuantResult r = num::quantize(num::gaussian_matrix(K, 1, 31), s,
+                                             num::QuantConfig{num::Granularity::kPerGroup, G, num::ScaleFormat::kInt8});
+    const num::bitmod::BitmodWeights w = num::bitmod::bitmod_weights_from_quant(r, s);
+    const std::vector<uint16_t> a = random_fp16(K, 17);
+    std::vector<QuadInput> quads;
+    std::vector<int64_t> gc;
+    for (int64_t g = 0; g < w.groups(); ++g) {
+      const auto fmt = w.formats[static_cast<size_t>(g)];
+      for (int64_t q0 = 0; q0 < G; q0 += 4) {
+        QuadInput qi;
+        qi.valid = true;
+        qi.format = fmt;
+        for (int i = 0; i < 4; ++i) {
+          qi.codes[i] = w.codes[static_cast<size_t>(g * G + q0 + i)];
+          qi.acts[i] = num::bitmod::unpack_fp16(a[static_cast<size_t>(g * G + q0 + i)]);
+        }
+        qi.group_last = q0 + 4 >= G;
+        qi.scale_q = w.scale_q[static_cast<size_t>(g)];
+        qi.output_last = g == w.groups() - 1;
+        qi.channel_scale = w.channel_scale[0];
+        quads.push_back(qi);
+      }
+      gc.push_back(num::bitmod::group_term_cycles(*fmt, G, p));
+    }
+    TermEncoder enc;
+    PeCore pe(p);
+    PeInput reg;  // the encoder's output register, as the PE sees it
+    PeOutput out;
+    size_t next = 0;
+    uint64_t cycles = 0;
+    while (!out.out_valid && cycles < 10000) {
+      const bool pe_takes = pe.ready();
+      pe.step(reg, &out);
+      const bool offer = next < quads.size();
+      const bool accepted = offer && enc.ready(pe_takes);
+      enc.step(offer ? quads[next] : QuadInput{}, pe_takes, &reg);
+      if (accepted) ++next;
+      ++cycles;
+    }
+    ASSERT_TRUE(out.out_valid) << scheme;
+    EXPECT_EQ(out.out, num::bitmod::gemm_bitmod(a, 1, w, p).at(0, 0)) << scheme;
+    EXPECT_EQ(static_cast<int64_t>(cycles), num::bitmod::pe_output_cycles(gc, p) + 1) << scheme;
+    EXPECT_EQ(enc.counters().quads, quads.size());
   }
 }
 

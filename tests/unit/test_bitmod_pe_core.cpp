@@ -223,3 +223,36 @@ TEST(BitmodEncoder, EncoderAndPeGiveTheOracleOneCycleLater) {
 
 }  // namespace
 }  // namespace tpesim::bitmod
+
+#include "models/bitmod/array_core.hpp"
+
+namespace tpesim::bitmod {
+namespace {
+
+TEST(BitmodArray, OutputsBitExactAndCyclesFollowTheClosedForm) {
+  // 2x2 tiles of 2x3 PEs (a 4x6 array) on M=7, N=8, K=64 (group 32): 2 x 2 folds, partial in
+  // both dimensions. Outputs equal the oracle; cycles equal bitmod_array_cycles (derivation in
+  // docs/bitmod-array.md): FP4 terms: 2 cycles x 8 quads = 16 per group, 2 groups per output,
+  // 4 outputs per PE in a row -> pe_output_cycles = 8 x 16 + 8 + 1 = 137; + 1 encoder register
+  // + skew of the last fold's farthest used tile (rows 3 used of 4 -> tile 1; cols 2 of 6 ->
+  // tile 0) = 1: 139, unless an earlier full fold ends later: fold 3 of 4 (rows 4, cols 6,
+  // skew 2) ends at 2 + 1 + (6 x 16 + 8 + 1) = 108 < 139.
+  const num::bitmod::BitmodPeParams p;
+  const ArrayShape shape{2, 3, 2, 2};
+  const num::QuantScheme s = *num::make_scheme("bitmod_fp4");
+  const int64_t M = 7, N = 8, K = 64;
+  const num::QuantResult r = num::quantize(num::gaussian_matrix(K, N, 41), s,
+                                           num::QuantConfig{num::Granularity::kPerGroup, 32, num::ScaleFormat::kInt8});
+  const num::bitmod::BitmodWeights w = num::bitmod::bitmod_weights_from_quant(r, s);
+  const std::vector<uint16_t> a = random_fp16(M * K, 19);
+  const ArrayRun run = run_bitmod_array(shape, a, M, w, p);
+  const num::RealMatrix ref = num::bitmod::gemm_bitmod(a, M, w, p);
+  EXPECT_EQ(run.out.v, ref.v);
+  EXPECT_EQ(run.folds, 4u);
+  const int64_t expect = bitmod_array_cycles(shape, M, N, {16, 16}, p);
+  EXPECT_EQ(expect, 139);
+  EXPECT_EQ(static_cast<int64_t>(run.cycles), expect);
+}
+
+}  // namespace
+}  // namespace tpesim::bitmod

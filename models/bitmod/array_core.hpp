@@ -1,0 +1,50 @@
+// BitMoD PE array (Chen et al., HPCA 2025, Sec. IV), cycle-accurate, compute part only (no
+// buffers or DRAM yet). R x C PEs in tiles of TR x TC, output-stationary: PE (r, c) computes
+// output (m0 + r, n0 + c) of a fold. One term encoder per PE column serialises that
+// column's weight quads; inside a tile, terms are broadcast down the tile's columns and
+// activation quads along its rows; between tiles they move systolically, one register per
+// tile hop. The feeders skew the streams so that PE (r, c) in tile (i, j) sees quad x's
+// terms and activations together, i + j cycles after PE (0, 0) does. Folds follow one
+// another through the PEs without a gap (a PE starts the next output's first group while
+// its last group is dequantised). Cycles: docs/bitmod-array.md.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "models/bitmod/encoder.hpp"
+#include "models/bitmod/pe_core.hpp"
+#include "models/numerics/bitmod_pe.hpp"
+#include "models/numerics/reference_gemm_fp.hpp"
+
+namespace tpesim::bitmod {
+
+struct ArrayShape {
+  int tile_rows = 8, tile_cols = 8;  ///< PEs per tile
+  int tiles_r = 4, tiles_c = 4;      ///< tiles
+  int rows() const { return tile_rows * tiles_r; }
+  int cols() const { return tile_cols * tiles_c; }
+};
+
+struct ArrayRun {
+  num::RealMatrix out;        ///< M x N outputs
+  uint64_t cycles = 0;        ///< first cycle to the last output, inclusive
+  uint64_t folds = 0;
+  PeCounters pe;              ///< summed over PEs
+  EncoderCounters encoder;    ///< summed over column encoders
+};
+
+/// Runs C[M x N] = A[M x K] (FP16 codes) x W (BitmodWeights) on the array, fold by fold
+/// (m-tile outer, n-tile inner), clocking every encoder and PE. Rows/columns a fold does not
+/// use are idle. Returns outputs (bit-exact with num::bitmod::gemm_bitmod) and cycles.
+ArrayRun run_bitmod_array(const ArrayShape& shape, const std::vector<uint16_t>& a_codes, int64_t M,
+                          const num::bitmod::BitmodWeights& w, const num::bitmod::BitmodPeParams& p = {});
+
+/// The closed form the cycle model follows (docs/bitmod-array.md): with uniform term cycles
+/// per group (all columns' formats have the same terms per weight),
+/// cycles = (tiles_r - 1) + (tiles_c - 1) + 1 (encoder register) + the PE's cycles for
+/// F = ceil(M/R) * ceil(N/C) outputs in a row (pe_output_cycles over F * groups groups).
+int64_t bitmod_array_cycles(const ArrayShape& shape, int64_t M, int64_t N,
+                            const std::vector<int64_t>& group_term_cycles,
+                            const num::bitmod::BitmodPeParams& p = {});
+
+}  // namespace tpesim::bitmod

@@ -7,10 +7,8 @@ namespace tpesim::bitmod {
 
 namespace nb = tpesim::num::bitmod;
 
-namespace {
-
 // The quads one PE (output row m, column n) processes for one output, in order.
-void append_quads(const std::vector<uint16_t>& a, const nb::BitmodWeights& w, int64_t m, int64_t n,
+void append_output_quads(const std::vector<uint16_t>& a, const nb::BitmodWeights& w, int64_t m, int64_t n,
                   int lanes, std::vector<QuadInput>* q) {
   for (int64_t g = 0; g < w.groups(); ++g) {
     const int64_t k0 = g * w.group_size, len = std::min(w.group_size, w.k - k0);
@@ -33,17 +31,9 @@ void append_quads(const std::vector<uint16_t>& a, const nb::BitmodWeights& w, in
   }
 }
 
-// Clocks one PE column slice (its encoder and the PE) through a quad stream; returns the
-// outputs in order and the cycle (1-based count) at which each appeared.
-struct SliceRun {
-  std::vector<double> outs;
-  std::vector<uint64_t> at;
-  PeCounters pe;
-  EncoderCounters enc;
-};
-
-SliceRun run_slice(const std::vector<QuadInput>& quads, size_t outputs, const nb::BitmodPeParams& p) {
-  SliceRun r;
+ColumnSliceRun run_column_slice(const std::vector<QuadInput>& quads, size_t outputs,
+                                const nb::BitmodPeParams& p) {
+  ColumnSliceRun r;
   TermEncoder enc(p.lanes);
   PeCore pe(p);
   PeInput reg;
@@ -69,8 +59,6 @@ SliceRun run_slice(const std::vector<QuadInput>& quads, size_t outputs, const nb
   return r;
 }
 
-}  // namespace
-
 ArrayRun run_bitmod_array(const ArrayShape& shape, const std::vector<uint16_t>& a, int64_t M,
                           const nb::BitmodWeights& w, const nb::BitmodPeParams& p) {
   w.validate(p);
@@ -94,13 +82,13 @@ ArrayRun run_bitmod_array(const ArrayShape& shape, const std::vector<uint16_t>& 
           // An idle fold still takes its cycles: the PE processes zero activations with
           // column 0's weights (real hardware gates it; the timing is the same).
           const bool used = m < M && n < w.n;
-          append_quads(a, w, used ? m : 0, used ? n : 0, p.lanes, &quads);
+          append_output_quads(a, w, used ? m : 0, used ? n : 0, p.lanes, &quads);
           owned.emplace_back(used ? m : -1, used ? n : -1);
         }
       bool any = false;
       for (const auto& o : owned) any = any || o.first >= 0;
       if (!any) continue;
-      const SliceRun s = run_slice(quads, owned.size(), p);
+      const ColumnSliceRun s = run_column_slice(quads, owned.size(), p);
       const int64_t skew = r / shape.tile_rows + c / shape.tile_cols;
       for (size_t i = 0; i < owned.size(); ++i) {
         if (owned[i].first < 0) continue;

@@ -33,6 +33,22 @@ struct ArrayRun {
   EncoderCounters encoder;    ///< summed over column encoders
 };
 
+/// Appends the quads one PE processes for output (m, n), in order: group by group, quads of
+/// `lanes` weights (a short group's last quad has fewer lanes), with the group/output markers.
+void append_output_quads(const std::vector<uint16_t>& a_codes, const num::bitmod::BitmodWeights& w,
+                         int64_t m, int64_t n, int lanes, std::vector<QuadInput>* quads);
+
+/// A PE column slice (its term encoder and the PE) clocked through a quad stream until it has
+/// produced `outputs` outputs: the outputs in order, the cycle (1-based) each appeared, counts.
+struct ColumnSliceRun {
+  std::vector<double> outs;
+  std::vector<uint64_t> at;
+  PeCounters pe;
+  EncoderCounters enc;
+};
+ColumnSliceRun run_column_slice(const std::vector<QuadInput>& quads, size_t outputs,
+                                const num::bitmod::BitmodPeParams& p = {});
+
 /// Runs C[M x N] = A[M x K] (FP16 codes) x W (BitmodWeights) on the array, fold by fold
 /// (m-tile outer, n-tile inner), clocking every encoder and PE. Rows/columns a fold does not
 /// use are idle. Returns outputs (bit-exact with num::bitmod::gemm_bitmod) and cycles.

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "models/bitmod/array_core.hpp"
 #include "models/bitmod/encoder.hpp"
 #include "models/bitmod/pe_core.hpp"
 #include "models/numerics/quant.hpp"
@@ -180,51 +181,22 @@ TEST(BitmodEncoder, EncoderAndPeGiveTheOracleOneCycleLater) {
     const num::bitmod::BitmodWeights w = num::bitmod::bitmod_weights_from_quant(r, s);
     const std::vector<uint16_t> a = random_fp16(K, 17);
     std::vector<QuadInput> quads;
+    append_output_quads(a, w, 0, 0, p.lanes, &quads);
+    ASSERT_EQ(quads.size(), static_cast<size_t>(K / p.lanes));
     std::vector<int64_t> gc;
-    for (int64_t g = 0; g < w.groups(); ++g) {
-      const auto fmt = w.formats[static_cast<size_t>(g)];
-      for (int64_t q0 = 0; q0 < G; q0 += 4) {
-        QuadInput qi;
-        qi.valid = true;
-        qi.format = fmt;
-        for (int i = 0; i < 4; ++i) {
-          qi.codes[i] = w.codes[static_cast<size_t>(g * G + q0 + i)];
-          qi.acts[i] = num::bitmod::unpack_fp16(a[static_cast<size_t>(g * G + q0 + i)]);
-        }
-        qi.group_last = q0 + 4 >= G;
-        qi.scale_q = w.scale_q[static_cast<size_t>(g)];
-        qi.output_last = g == w.groups() - 1;
-        qi.channel_scale = w.channel_scale[0];
-        quads.push_back(qi);
-      }
-      gc.push_back(num::bitmod::group_term_cycles(*fmt, G, p));
-    }
-    TermEncoder enc;
-    PeCore pe(p);
-    PeInput reg;  // the encoder's output register, as the PE sees it
-    PeOutput out;
-    size_t next = 0;
-    uint64_t cycles = 0;
-    while (!out.out_valid && cycles < 10000) {
-      const bool pe_takes = pe.ready();
-      pe.step(reg, &out);
-      const bool offer = next < quads.size();
-      const bool accepted = offer && enc.ready(pe_takes);
-      enc.step(offer ? quads[next] : QuadInput{}, pe_takes, &reg);
-      if (accepted) ++next;
-      ++cycles;
-    }
-    ASSERT_TRUE(out.out_valid) << scheme;
-    EXPECT_EQ(out.out, num::bitmod::gemm_bitmod(a, 1, w, p).at(0, 0)) << scheme;
-    EXPECT_EQ(static_cast<int64_t>(cycles), num::bitmod::pe_output_cycles(gc, p) + 1) << scheme;
-    EXPECT_EQ(enc.counters().quads, quads.size());
+    for (int64_t g = 0; g < w.groups(); ++g)
+      gc.push_back(num::bitmod::group_term_cycles(*w.formats[static_cast<size_t>(g)], G, p));
+    const ColumnSliceRun run = run_column_slice(quads, 1, p);
+    ASSERT_EQ(run.outs.size(), 1u) << scheme;
+    EXPECT_EQ(run.outs[0], num::bitmod::gemm_bitmod(a, 1, w, p).at(0, 0)) << scheme;
+    EXPECT_EQ(static_cast<int64_t>(run.at[0]), num::bitmod::pe_output_cycles(gc, p) + 1) << scheme;
+    EXPECT_EQ(run.enc.quads, quads.size());
   }
 }
 
 }  // namespace
 }  // namespace tpesim::bitmod
 
-#include "models/bitmod/array_core.hpp"
 
 namespace tpesim::bitmod {
 namespace {

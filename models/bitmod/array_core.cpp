@@ -1,6 +1,7 @@
 #include "models/bitmod/array_core.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace tpesim::bitmod {
@@ -123,6 +124,139 @@ int64_t bitmod_array_cycles(const ArrayShape& shape, int64_t M, int64_t N,
       best = std::max(best, skew + 1 + nb::pe_output_cycles(groups, p));
     }
   return best;
+}
+
+}  // namespace tpesim::bitmod
+
+namespace tpesim::bitmod {
+
+namespace {
+double fp16_value(uint16_t code) {
+  static const num::FloatElement f = num::fp16();
+  return f.decode(code);
+}
+}  // namespace
+
+BitmodArrayCore::BitmodArrayCore(const ArrayShape& shape, const nb::BitmodPeParams& p) : shape_(shape), p_(p) {
+  if (shape.tile_rows < 1 || shape.tile_cols < 1 || shape.tiles_r < 1 || shape.tiles_c < 1)
+    throw std::invalid_argument("BitMoD array: tile shape and tile counts must be >= 1");
+  reset();
+}
+
+void BitmodArrayCore::reset() {
+  const int R = shape_.rows(), C = shape_.cols();
+  pes_.assign(static_cast<size_t>(R * C), PeCore(p_));
+  enc_.assign(static_cast<size_t>(C), TermEncoder(p_.lanes));
+  offers_.assign(static_cast<size_t>(std::max(shape_.tiles_r, shape_.tiles_c)), Taken{});
+  term_line_.assign(static_cast<size_t>(C), std::deque<PeInput>(static_cast<size_t>(shape_.tiles_r)));
+  act_reg_.assign(static_cast<size_t>(R), std::array<uint16_t, 8>{});
+  act_line_.assign(static_cast<size_t>(R),
+                   std::deque<std::array<uint16_t, 8>>(static_cast<size_t>(shape_.tiles_c)));
+  act_loads_ = hop_writes_ = cycles_ = 0;
+}
+
+bool BitmodArrayCore::in_ready() const { return enc_[0].ready(pes_[0].ready()); }
+
+void BitmodArrayCore::step(const BitmodArrayIn& in, BitmodArrayOut* out) {
+  const int R = shape_.rows(), C = shape_.cols(), L = p_.lanes;
+  if (static_cast<int>(in.cols.size()) != C || static_cast<int>(in.acts.size()) != R)
+    throw std::invalid_argument("BitMoD array: input must have " + std::to_string(R) + " rows and " +
+                                std::to_string(C) + " columns");
+  ++cycles_;
+  // The offer of this cycle enters the edge history (taken or not).
+  offers_.pop_back();
+  offers_.push_front(Taken{in.valid && in_ready(), in});
+  if (!offers_.front().valid) offers_.front().in = BitmodArrayIn{};
+
+  // Tile-row-0 PEs' readiness before the edge: the encoders' downstream handshake.
+  std::vector<uint8_t> top_ready(static_cast<size_t>(C));
+  for (int c = 0; c < C; ++c) top_ready[static_cast<size_t>(c)] = pes_[static_cast<size_t>(c)].ready();
+
+  // PEs: terms from their column's line (tile row i: i edges late), activations from their
+  // row's line (tile column j: j edges late).
+  if (out->out_valid.size() != static_cast<size_t>(R * C)) *out = BitmodArrayOut(R, C);
+  for (int r = 0; r < R; ++r) {
+    const size_t i = static_cast<size_t>(r / shape_.tile_rows);
+    for (int c = 0; c < C; ++c) {
+      const size_t j = static_cast<size_t>(c / shape_.tile_cols);
+      PeInput pin = term_line_[static_cast<size_t>(c)][i];
+      const auto& a = act_line_[static_cast<size_t>(r)][j];
+      for (int l = 0; l < L; ++l) pin.acts[static_cast<size_t>(l)] = nb::unpack_fp16(a[static_cast<size_t>(l)]);
+      PeOutput po;
+      const size_t k = static_cast<size_t>(r * C + c);
+      pes_[k].step(pin, &po);
+      out->out_valid[k] = po.out_valid;
+      uint32_t bits = 0;
+      if (po.out_valid) {
+        const float f = static_cast<float>(po.out);
+        std::memcpy(&bits, &f, sizeof bits);
+      }
+      out->out_bits[k] = bits;
+    }
+  }
+
+  // Column encoders of tile column j see the offer taken j cycles ago.
+  for (int c = 0; c < C; ++c) {
+    const size_t j = static_cast<size_t>(c / shape_.tile_cols);
+    const Taken& tk = offers_[j];
+    TermEncoder& e = enc_[static_cast<size_t>(c)];
+    const bool down = top_ready[static_cast<size_t>(c)];
+    QuadInput q;
+    if (tk.valid) {
+      if (!e.ready(down))
+        throw std::logic_error("BitMoD array: encoder of column " + std::to_string(c) +
+                               " not ready for a taken offer (tiles out of step; bug)");
+      const ColumnOffer& o = tk.in.cols[static_cast<size_t>(c)];
+      q.valid = true;
+      q.lanes_used = o.lanes_used;
+      q.format = hw_format(o.fmt, o.sel);
+      for (int l = 0; l < L; ++l) q.codes[static_cast<size_t>(l)] = o.codes[static_cast<size_t>(l)];
+      q.group_last = o.group_last;
+      q.scale_q = o.scale_q;
+      q.output_last = o.output_last;
+      q.channel_scale = fp16_value(o.channel_scale);
+    }
+    PeInput reg;
+    e.step(q, down, &reg);
+    auto& line = term_line_[static_cast<size_t>(c)];
+    line.pop_back();
+    line.push_front(reg);
+    hop_writes_ += static_cast<uint64_t>(shape_.tiles_r - 1);
+  }
+  // Row activation registers of tile row i load the offer taken i cycles ago.
+  for (int r = 0; r < R; ++r) {
+    const size_t i = static_cast<size_t>(r / shape_.tile_rows);
+    if (offers_[i].valid) {
+      act_reg_[static_cast<size_t>(r)] = offers_[i].in.acts[static_cast<size_t>(r)];
+      ++act_loads_;
+    }
+    auto& line = act_line_[static_cast<size_t>(r)];
+    line.pop_back();
+    line.push_front(act_reg_[static_cast<size_t>(r)]);
+    hop_writes_ += static_cast<uint64_t>(shape_.tiles_c - 1);
+  }
+  out->in_ready = in_ready();
+}
+
+BitmodArrayCounters BitmodArrayCore::counters() const {
+  BitmodArrayCounters s;
+  for (const PeCore& pe : pes_) {
+    const PeCounters& c = pe.counters();
+    s.pe.term_cycles += c.term_cycles;
+    s.pe.wait_cycles += c.wait_cycles;
+    s.pe.dequant_cycles += c.dequant_cycles;
+    s.pe.column_adds += c.column_adds;
+    s.pe.outputs += c.outputs;
+    s.pe.cycles += c.cycles;
+  }
+  for (const TermEncoder& e : enc_) {
+    s.encoder.quads += e.counters().quads;
+    s.encoder.term_cycles += e.counters().term_cycles;
+  }
+  s.act_loads = act_loads_;
+  s.hop_writes = hop_writes_;
+  s.cycles = cycles_;
+  return s;
 }
 
 }  // namespace tpesim::bitmod

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <deque>
+
+#include "models/bitmod/array_io.hpp"
 #include "models/bitmod/encoder.hpp"
 #include "models/bitmod/pe_core.hpp"
 #include "models/numerics/bitmod_pe.hpp"
@@ -31,6 +34,53 @@ struct ArrayRun {
   uint64_t folds = 0;
   PeCounters pe;              ///< summed over PEs
   EncoderCounters encoder;    ///< summed over column encoders
+};
+
+/// Actions of the whole array (BitmodArrayCore).
+struct BitmodArrayCounters {
+  PeCounters pe;            ///< summed over PEs (incl. PEs outside a partial fold)
+  EncoderCounters encoder;  ///< summed over column encoders
+  uint64_t act_loads = 0;   ///< row activation-register loads (lanes x 16 bits each)
+  uint64_t hop_writes = 0;  ///< tile-hop pipeline registers written (term and activation registers)
+  uint64_t cycles = 0;
+};
+
+/// The array at port level (docs/bitmod-array.md, "Ports"): column encoders, row activation
+/// registers, tile-hop registers and R x C PeCores, clocked once per step(). The reference
+/// the SystemC wrapper and the RTL are compared with.
+class BitmodArrayCore {
+ public:
+  explicit BitmodArrayCore(const ArrayShape& shape, const num::bitmod::BitmodPeParams& p = {});
+  void reset();
+  /// True if an offer in the coming cycle is taken (also reported in BitmodArrayOut).
+  bool in_ready() const;
+  /// One rising edge. `in` must have rows() activation rows and cols() column offers.
+  /// Throws std::logic_error if a delayed tile is not ready for a taken offer (a bug).
+  void step(const BitmodArrayIn& in, BitmodArrayOut* out);
+  const ArrayShape& shape() const { return shape_; }
+  /// Summed counters of every PE and encoder plus the array's registers.
+  BitmodArrayCounters counters() const;
+  /// A term is offered to PE (r, c) in the coming cycle.
+  bool pe_input_valid(int r, int c) const {
+    return term_line_[static_cast<size_t>(c)][static_cast<size_t>(r / shape_.tile_rows)].valid;
+  }
+  /// PE (r, c)'s core (tests).
+  const PeCore& pe(int r, int c) const { return pes_[static_cast<size_t>(r * shape_.cols() + c)]; }
+
+ private:
+  struct Taken {
+    bool valid = false;
+    BitmodArrayIn in;
+  };
+  ArrayShape shape_;
+  num::bitmod::BitmodPeParams p_;
+  std::vector<PeCore> pes_;
+  std::vector<TermEncoder> enc_;
+  std::deque<Taken> offers_;                      ///< [d] = offer taken d cycles before the current one
+  std::vector<std::deque<PeInput>> term_line_;    ///< per column: [i] = encoder register i edges ago
+  std::vector<std::array<uint16_t, 8>> act_reg_;  ///< per row: activation register
+  std::vector<std::deque<std::array<uint16_t, 8>>> act_line_;  ///< per row: [j] = register j edges ago
+  uint64_t act_loads_ = 0, hop_writes_ = 0, cycles_ = 0;
 };
 
 /// Appends the quads one PE processes for output (m, n), in order: group by group, quads of

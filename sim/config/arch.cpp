@@ -35,7 +35,10 @@ const char* to_string(Dataflow d) {
 namespace {
 
 /// Engines an arch file may select (the `engine` key). Grows as engines land.
-const std::vector<std::string> kEngines = {"systolic"};
+const std::vector<std::string> kEngines = {"systolic", "bitmod"};
+/// Keys that only the systolic engine reads, and the BitMoD engine's own keys.
+const std::vector<std::string> kSystolicOnly = {"dataflow", "fold_overlap", "weight_preload", "pe.weight",
+                                                "pe.acc_bits", "pe.overflow"};
 
 constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMaxBufferSize = 16 * kKiB * kKiB * kKiB;  // 16 GiB
@@ -358,6 +361,27 @@ void set_overflow(Builder& b, const YAML::Node& n, const Loc& at) {
                             ? num::Overflow::kWrap
                             : num::Overflow::kSaturate;
 }
+void set_tile_rows(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.tile_rows = static_cast<int>(read_int(n, at, 1, kMaxRowsCols));
+}
+void set_tile_cols(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.tile_cols = static_cast<int>(read_int(n, at, 1, kMaxRowsCols));
+}
+void set_lanes(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.lanes = static_cast<int>(read_int(n, at, 1, 8));
+}
+void set_guard_bits(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.guard_bits = static_cast<int>(read_int(n, at, 0, 40));
+}
+void set_acc_exp_bits(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.acc_exp_bits = static_cast<int>(read_int(n, at, 2, 11));
+}
+void set_acc_man_bits(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.acc_man_bits = static_cast<int>(read_int(n, at, 3, 41));
+}
+void set_scale_bits(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.bitmod.scale_bits = static_cast<int>(read_int(n, at, 1, 8));
+}
 void set_buffer_size(Builder& b, const YAML::Node& n, const Loc& at) {
   buffer_of(b, at).size_bytes = read_bytes(n, at, kMaxBufferSize);
 }
@@ -394,6 +418,13 @@ const std::vector<LeafKey>& leaf_keys() {
       {"pe.weight", set_weight},
       {"pe.acc_bits", set_acc_bits},
       {"pe.overflow", set_overflow},
+      {"bitmod.tile_rows", set_tile_rows},
+      {"bitmod.tile_cols", set_tile_cols},
+      {"bitmod.lanes", set_lanes},
+      {"bitmod.guard_bits", set_guard_bits},
+      {"bitmod.acc_exp_bits", set_acc_exp_bits},
+      {"bitmod.acc_man_bits", set_acc_man_bits},
+      {"bitmod.scale_bits", set_scale_bits},
       {"buffers.ifmap.size", set_buffer_size},
       {"buffers.ifmap.width", set_buffer_width},
       {"buffers.ifmap.double_buffered", set_double_buffered},
@@ -549,13 +580,34 @@ void finish(Builder& b) {
     }
   }
 
-  if (a.act_fp16 != a.weight_fp16)
+  if (a.is_bitmod()) {
+    for (const std::string& k : kSystolicOnly)
+      if (b.origin.count(k))
+        fail(b.origin.at(k), "only for engine systolic (engine bitmod is output-stationary inside its "
+                             "tiles and takes its weight format from the trace)");
+    if (!a.act_fp16)
+      fail(origin_of(b, {"pe.act", "engine"}), "engine bitmod multiplies FP16 activations: set pe.act: fp16");
+    if (a.rows % a.bitmod.tile_rows != 0)
+      fail(origin_of(b, {"bitmod.tile_rows", "rows"}),
+           "rows (" + std::to_string(a.rows) + ") must be a multiple of bitmod.tile_rows (" +
+               std::to_string(a.bitmod.tile_rows) + ")");
+    if (a.cols % a.bitmod.tile_cols != 0)
+      fail(origin_of(b, {"bitmod.tile_cols", "cols"}),
+           "cols (" + std::to_string(a.cols) + ") must be a multiple of bitmod.tile_cols (" +
+               std::to_string(a.bitmod.tile_cols) + ")");
+    a.dataflow = Dataflow::kOS;
+    a.weight_fp16 = false;
+  } else {
+    for (const auto& [k, at] : b.origin)
+      if (k.rfind("bitmod.", 0) == 0) fail(at, "only for engine bitmod");
+  }
+  if (!a.is_bitmod() && a.act_fp16 != a.weight_fp16)
     fail(origin_of(b, {"pe.act", "pe.weight"}),
          "the FP16 PE multiplies fp16 by fp16: set both pe.act and pe.weight to fp16, or neither");
-  if (a.fp16() && a.acc.bits != 32)
+  if (!a.is_bitmod() && a.fp16() && a.acc.bits != 32)
     fail(origin_of(b, {"pe.acc_bits"}), "an fp16 PE accumulates in FP32: pe.acc_bits must be 32");
   const int need = std::max(a.act.bits, a.weight.bits) + 1;
-  if (a.acc.bits < need)
+  if (!a.is_bitmod() && a.acc.bits < need)
     fail(origin_of(b, {"pe.acc_bits", "pe.act", "pe.weight"}),
          std::to_string(a.acc.bits) + " bits are too narrow for " +
              (a.act.bits >= a.weight.bits ? a.act.name() : a.weight.name()) +
@@ -701,7 +753,33 @@ std::string to_yaml(const ArchSpec& a) {
     while (frac.back() == '0') frac.pop_back();
     bandwidth += "." + frac;
   }
+  // Buffers and DRAM, the same for every engine.
+  const std::string memory = "buffers:\n  ifmap: " + buffer(a.ifmap) + "\n  filter: " + buffer(a.filter) +
+                             "\n  ofmap: " + buffer(a.ofmap) + "\ndram:\n  type: " + quoted(a.dram.type) +
+                             "\n  bandwidth: " + bandwidth + "B/cycle\n  latency: " +
+                             std::to_string(a.dram.latency_cycles) + "\n";
   std::ostringstream o;
+  if (a.is_bitmod()) {
+    const BitmodSpec& m = a.bitmod;
+    o << "# tpesim-arch v1\n"
+      << "name: " << quoted(a.name) << "\n"
+      << "engine: " << quoted(a.engine) << "\n"
+      << "rows: " << a.rows << "\n"
+      << "cols: " << a.cols << "\n"
+      << "clock: " << format_clock(a.clock_hz) << "\n"
+      << "pe:\n"
+      << "  act: fp16\n"
+      << "bitmod:\n"
+      << "  tile_rows: " << m.tile_rows << "\n"
+      << "  tile_cols: " << m.tile_cols << "\n"
+      << "  lanes: " << m.lanes << "\n"
+      << "  guard_bits: " << m.guard_bits << "\n"
+      << "  acc_exp_bits: " << m.acc_exp_bits << "\n"
+      << "  acc_man_bits: " << m.acc_man_bits << "\n"
+      << "  scale_bits: " << m.scale_bits << "\n"
+      << memory;
+    return o.str();
+  }
   o << "# tpesim-arch v1\n"
     << "name: " << quoted(a.name) << "\n"
     << "engine: " << quoted(a.engine) << "\n"
@@ -716,14 +794,7 @@ std::string to_yaml(const ArchSpec& a) {
     << "  weight: " << (a.weight_fp16 ? std::string("fp16") : a.weight.name()) << "\n"
     << "  acc_bits: " << a.acc.bits << "\n"
     << "  overflow: " << (a.acc.overflow == num::Overflow::kWrap ? "wrap" : "saturate") << "\n"
-    << "buffers:\n"
-    << "  ifmap: " << buffer(a.ifmap) << "\n"
-    << "  filter: " << buffer(a.filter) << "\n"
-    << "  ofmap: " << buffer(a.ofmap) << "\n"
-    << "dram:\n"
-    << "  type: " << quoted(a.dram.type) << "\n"
-    << "  bandwidth: " << bandwidth << "B/cycle\n"
-    << "  latency: " << a.dram.latency_cycles << "\n";
+    << memory;
   return o.str();
 }
 

@@ -27,11 +27,21 @@ struct DramSpec {
   uint64_t latency_cycles = 100;              ///< from request to first data
 };
 
+/// The BitMoD engine's array and PE parameters (engine: bitmod; docs/config.md).
+struct BitmodSpec {
+  int tile_rows = 8, tile_cols = 8;  ///< PEs per tile (rows / cols must be multiples)
+  int lanes = 4;                     ///< dot-product lanes per PE
+  int guard_bits = 3;                ///< alignment guard bits
+  int acc_exp_bits = 6;              ///< group accumulator exponent width
+  int acc_man_bits = 15;             ///< group accumulator signed mantissa width
+  int scale_bits = 8;                ///< integer group scale width (dequantisation cycles)
+};
+
 /// A complete, validated architecture.
 struct ArchSpec {
   std::string source = "<built-in>";  ///< file it came from, for messages
   std::string name = "default";       ///< free-form label
-  std::string engine = "systolic";    ///< engine model selected by name
+  std::string engine = "systolic";    ///< engine model selected by name: systolic, bitmod
   int rows = 16;                      ///< PE rows (R)
   int cols = 16;                      ///< PE columns (C)
   Dataflow dataflow = Dataflow::kWS;
@@ -49,6 +59,8 @@ struct ArchSpec {
   BufferSpec filter;      ///< holds B
   BufferSpec ofmap{256 * 1024, 128, true};  ///< holds C partial sums (ACC bits each)
   DramSpec dram;
+  BitmodSpec bitmod;  ///< engine: bitmod only
+  bool is_bitmod() const { return engine == "bitmod"; }
 };
 
 /// A `key=value` override from the command line (`--set array.rows=32`).

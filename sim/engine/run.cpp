@@ -9,6 +9,7 @@
 #include "rtl/harness/rtl_array.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/progress.hpp"
+#include "sim/engine/bitmod_run.hpp"
 #include "sim/engine/mapper.hpp"
 #include "sim/engine/operands.hpp"
 #include "sim/engine/sc_bench.hpp"
@@ -135,11 +136,42 @@ LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun
   return L;
 }
 
+namespace {
+
+// The BitMoD engine's loop: same as the systolic one, memo by shape, weight type and group.
+RunResult run_bitmod_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt, RunResult res) {
+  for (const Gemm& g : w.gemms) check_bitmod_gemm(arch, g, w.source);
+  for (const Gemm& g : w.gemms) bitmod_plan(arch, g);  // buffer errors before any work
+  uint64_t total_macs = 0;
+  for (const Gemm& g : w.gemms) total_macs += g.M * g.N * g.K;
+  Progress prog("simulating " + w.name + " (MACs of one instance per record)", total_macs, opt.progress);
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t, std::string, uint64_t>, BitmodGemmRun> memo;
+  for (size_t i = 0; i < w.gemms.size(); ++i) {
+    const Gemm& g = w.gemms[i];
+    const auto key = std::make_tuple(g.M, g.N, g.K, g.weight_dtype, g.group_size);
+    BitmodGemmRun r;
+    if (opt.engine == "fast" && memo.count(key)) {
+      r = memo.at(key);
+    } else {
+      r = run_bitmod_gemm(arch, g, opt, mix64(opt.seed + i));
+      if (opt.engine == "fast") memo[key] = r;
+    }
+    res.layers.push_back(make_bitmod_layer_result(arch, g, r));
+    prog.advance(g.M * g.N * g.K);
+  }
+  prog.finish();
+  compute_totals(&res);
+  return res;
+}
+
+}  // namespace
+
 RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt) {
   RunResult res;
   res.tool_version = TPESIM_VERSION;
   res.engine = opt.engine;
   res.arch_name = arch.name;
+  res.arch_engine = arch.engine;
   res.arch_yaml = to_yaml(arch);
   res.workload_name = w.name;
   res.workload_source = w.source;
@@ -147,6 +179,7 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
   res.cols = arch.cols;
   res.dataflow = to_string(arch.dataflow);
   res.clock_hz = arch.clock_hz;
+  if (arch.is_bitmod()) return run_bitmod_workload(arch, w, opt, std::move(res));
   for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);
   uint64_t total_macs = 0;
   for (const Gemm& g : w.gemms) total_macs += g.M * g.N * g.K;

@@ -56,6 +56,43 @@ SC_MODULE(SystolicSystem) {
   }
 };
 
+// The BitMoD cycle engine: controller, BitMoD array core and collector in one clocked process.
+SC_MODULE(BitmodSystem) {
+  sc_core::sc_in<bool> clk;
+  bitmod::BitmodController* ctl = nullptr;  ///< the running job, or null when idle
+  std::unique_ptr<bitmod::BitmodArrayCore> core;
+  bitmod::BitmodArrayIn in;
+  bitmod::BitmodArrayOut out;
+  bool ready = false;
+  uint64_t t = 0;
+  std::exception_ptr error;
+
+  SC_CTOR(BitmodSystem) {
+    SC_METHOD(tick);
+    sensitive << clk.pos();
+    dont_initialize();
+  }
+
+  void tick() {
+    if (!ctl) return;
+    try {
+      ctl->drive(t, ready, {core->pe(0, 0).ready(), core->pe_input_valid(0, 0)}, &in);
+      core->step(in, &out);
+      ctl->collect(t, out);
+      ready = out.in_ready;
+      ++t;
+      if (ctl->done()) {
+        ctl = nullptr;
+        sc_core::sc_pause();
+      }
+    } catch (...) {
+      error = std::current_exception();
+      ctl = nullptr;
+      sc_core::sc_pause();
+    }
+  }
+};
+
 // The RTL as a SystemC module: one process that clocks the Verilated model (plain --cc)
 // with the value on `in`, so the SystemC model and the RTL see the same input signal.
 SC_MODULE(RtlArraySc) {
@@ -242,7 +279,9 @@ struct Bench {
   SystolicSystem system{"system"};
   LockstepBench lockstep{"lockstep"};
   BitmodPeBench bitmod_pe{"bitmod_pe"};
+  BitmodSystem bitmod_system{"bitmod_system"};
   Bench() {
+    bitmod_system.clk(clk);
     system.clk(clk);
     lockstep.clk(clk);
     bitmod_pe.clk(clk);
@@ -276,6 +315,24 @@ systolic::ArrayCounters run_systemc_model(systolic::Controller& ctl, const Array
   s.ctl = nullptr;
   if (s.error) std::rethrow_exception(s.error);
   return s.core->counters();
+}
+
+bitmod::BitmodStats run_systemc_bitmod(bitmod::BitmodController& ctl, const bitmod::ArrayShape& shape,
+                                       const num::bitmod::BitmodPeParams& pe) {
+  BitmodSystem& s = bench().bitmod_system;
+  s.core = std::make_unique<bitmod::BitmodArrayCore>(shape, pe);
+  s.in = bitmod::BitmodArrayIn(shape.rows(), shape.cols());
+  s.out = bitmod::BitmodArrayOut(shape.rows(), shape.cols());
+  s.ready = s.core->in_ready();
+  s.t = 0;
+  s.error = nullptr;
+  s.ctl = &ctl;
+  sc_core::sc_start();
+  s.ctl = nullptr;
+  if (s.error) std::rethrow_exception(s.error);
+  bitmod::BitmodStats st = ctl.stats();
+  st.array = s.core->counters();
+  return st;
 }
 
 BitmodPeRun run_systemc_bitmod_pe(const std::vector<bitmod::PeInput>& stream) {

@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "models/bitmod/controller.hpp"
 #include "models/bitmod/pe_core.hpp"
 #include "models/systolic/array_core.hpp"
 #include "models/systolic/controller.hpp"
@@ -33,6 +34,12 @@ struct BitmodPeRun {
   uint64_t cycles = 0;
 };
 BitmodPeRun run_systemc_bitmod_pe(const std::vector<bitmod::PeInput>& stream);
+
+/// The BitMoD cycle engine: the controller and the SystemC BitMoD array (BitmodArraySc,
+/// clocked by the kernel) until every output is collected. Returns the statistics with the
+/// array's own action counts.
+bitmod::BitmodStats run_systemc_bitmod(bitmod::BitmodController& ctl, const bitmod::ArrayShape& shape,
+                                       const num::bitmod::BitmodPeParams& pe);
 
 /// Outcome of one lockstep run.
 struct LockstepResult {

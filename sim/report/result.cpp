@@ -46,24 +46,26 @@ Cycles& Cycles::operator+=(const Cycles& o) {
   compute += o.compute;
   stall += o.stall;
   add_map(&stall_by_buffer, o.stall_by_buffer);
+  add_map(&breakdown, o.breakdown);
   return *this;
 }
 
 bool Cycles::operator==(const Cycles& o) const {
   return total == o.total && compute == o.compute && stall == o.stall &&
-         same_map(stall_by_buffer, o.stall_by_buffer);
+         same_map(stall_by_buffer, o.stall_by_buffer) && same_map(breakdown, o.breakdown);
 }
 
 bool LayerResult::operator==(const LayerResult& o) const {
   return name == o.name && M == o.M && N == o.N && K == o.K && count == o.count &&
          folds == o.folds && cycles == o.cycles && macs == o.macs && utilization == o.utilization &&
-         mapping_efficiency == o.mapping_efficiency && same_map(actions, o.actions) &&
+         mapping_efficiency == o.mapping_efficiency && analytical_cycles == o.analytical_cycles &&
+         sqnr_db == o.sqnr_db && same_map(actions, o.actions) &&
          same_map(buffers, o.buffers) && dram_read_bytes == o.dram_read_bytes &&
          dram_write_bytes == o.dram_write_bytes;
 }
 
 bool RunResult::operator==(const RunResult& o) const {
-  return tool_version == o.tool_version && engine == o.engine && arch_name == o.arch_name &&
+  return tool_version == o.tool_version && engine == o.engine && arch_name == o.arch_name && arch_engine == o.arch_engine &&
          arch_yaml == o.arch_yaml && workload_name == o.workload_name &&
          workload_source == o.workload_source && rows == o.rows && cols == o.cols &&
          dataflow == o.dataflow && clock_hz == o.clock_hz && layers == o.layers &&
@@ -85,6 +87,8 @@ void compute_totals(RunResult* r) {
     add_map(&t.buffers, l.buffers);
     t.dram_read_bytes += l.dram_read_bytes;
     t.dram_write_bytes += l.dram_write_bytes;
+    t.analytical_cycles += l.analytical_cycles;
+    if (l.sqnr_db && (!t.sqnr_db || *l.sqnr_db < *t.sqnr_db)) t.sqnr_db = l.sqnr_db;
     if (l.macs > 0 && l.mapping_efficiency > 0) {
       offered_slots += static_cast<double>(l.macs) / l.mapping_efficiency;
       mapped_macs += l.macs;
@@ -93,6 +97,14 @@ void compute_totals(RunResult* r) {
   const double array_cycles = static_cast<double>(r->rows) * static_cast<double>(r->cols) *
                               static_cast<double>(t.cycles.total);
   t.utilization = array_cycles > 0 ? static_cast<double>(t.macs) / array_cycles : 0.0;
+  if (r->arch_engine == "bitmod") {
+    // A BitMoD PE's peak depends on the layer's weight type (lanes / terms MACs per cycle):
+    // useful MACs over the peak MAC slots of all layers.
+    double peak_slots = 0;
+    for (const LayerResult& l : r->layers)
+      if (l.utilization > 0) peak_slots += static_cast<double>(l.macs) / l.utilization;
+    t.utilization = peak_slots > 0 ? static_cast<double>(t.macs) / peak_slots : 0.0;
+  }
   t.mapping_efficiency = offered_slots > 0 ? static_cast<double>(mapped_macs) / offered_slots : 0.0;
   r->totals = std::move(t);
 }

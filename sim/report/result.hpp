@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,10 @@ struct Cycles {
   uint64_t compute = 0;  ///< total - stall
   uint64_t stall = 0;    ///< cycles the array's input was held back by a buffer
   std::map<std::string, uint64_t> stall_by_buffer;  ///< "ifmap", "filter", "ofmap" -> cycles
-  Cycles& operator+=(const Cycles& o);              ///< sums every field; stall_by_buffer per name
+  /// Engines that break compute cycles down further (BitMoD: "term", "dequant", "encoder",
+  /// "skew", summing to compute); empty otherwise. docs/report.md.
+  std::map<std::string, uint64_t> breakdown;
+  Cycles& operator+=(const Cycles& o);              ///< sums every field; maps per name
   bool operator==(const Cycles& o) const;           ///< a missing buffer name equals a zero entry
 };
 
@@ -37,6 +41,12 @@ struct LayerResult {
   uint64_t macs = 0;              ///< useful MACs (M*N*K*count)
   double utilization = 0;         ///< macs / (rows*cols*cycles.total)
   double mapping_efficiency = 0;  ///< macs / (rows*cols*folded-compute slots): spatial fill
+  /// The cycles an analytical model (BitMoD artifact style: max(term cycles, DRAM bytes /
+  /// bandwidth)) predicts for the same GEMMs; 0 = not computed by this engine.
+  uint64_t analytical_cycles = 0;
+  /// Output SQNR in dB against the FP64 GEMM of unquantised weights, on a sample of outputs
+  /// (docs/report.md); absent when the engine does not compute values.
+  std::optional<double> sqnr_db;
   std::map<std::string, uint64_t> actions;       ///< action name -> count (see docs/report.md)
   std::map<std::string, BufferTraffic> buffers;  ///< "ifmap", "filter", "ofmap"
   uint64_t dram_read_bytes = 0;
@@ -53,6 +63,7 @@ struct RunResult {
   std::string tool_version;  ///< tpesim version string
   std::string engine;        ///< "cycle", "rtl", "fast"
   std::string arch_name;
+  std::string arch_engine = "systolic";  ///< the arch's engine model: "systolic", "bitmod"
   std::string arch_yaml;  ///< the validated arch, as YAML
   std::string workload_name;
   std::string workload_source;
@@ -68,10 +79,12 @@ struct RunResult {
 
 /// Recomputes r->totals from r->layers (layers are not modified):
 ///  - count, cycles (incl. stall_by_buffer), macs, actions, buffers, DRAM bytes: sums;
+///  - analytical_cycles: sum; sqnr_db: the lowest layer value (the worst layer), if any;
 ///  - folds: sum of folds * count (folds executed over the whole run; a layer's own
 ///    `folds` is per instance);
 ///  - name empty, M = N = K = 0;
-///  - utilization = macs / (rows * cols * cycles.total), 0 if the denominator is 0;
+///  - utilization = macs / (rows * cols * cycles.total), 0 if the denominator is 0; for the
+///    BitMoD engine macs / sum over layers of (macs_l / utilization_l) (peak MAC slots);
 ///  - mapping_efficiency = macs / sum over layers of (macs_l / mapping_efficiency_l), i.e.
 ///    useful MACs over the PE slots the mappings offered (the macs-weighted harmonic mean);
 ///    layers with macs_l == 0 or mapping_efficiency_l <= 0 are left out of both sums;

@@ -25,6 +25,9 @@ namespace fs = std::filesystem;
 /// The buffers every report lists, in this order; other names follow sorted.
 const char* const kBuffers[] = {"ifmap", "filter", "ofmap"};
 
+/// Compute-cycle categories of engines that report a breakdown (docs/report.md), in order.
+const char* const kBreakdown[] = {"term", "dequant", "encoder", "skew"};
+
 /// Buffer names to list: the three standard ones, then any others found in `names`.
 template <typename V>
 std::vector<std::string> buffer_names(const std::map<std::string, V>& m) {
@@ -150,9 +153,17 @@ nlohmann::ordered_json layer_json(const LayerResult& l, bool with_shape, const s
     sbb[b] = value_or_zero(l.cycles.stall_by_buffer, b);
   }
   cyc["stall_by_buffer"] = std::move(sbb);
+  nlohmann::ordered_json bd = nlohmann::ordered_json::object();
+  for (const auto& [name, n] : l.cycles.breakdown) bd[name] = n;
+  cyc["breakdown"] = std::move(bd);
   j["cycles"] = std::move(cyc);
   j["utilization"] = finite(l.utilization, at + ".utilization");
   j["mapping_efficiency"] = finite(l.mapping_efficiency, at + ".mapping_efficiency");
+  j["analytical_cycles"] = l.analytical_cycles;
+  if (l.sqnr_db)
+    j["sqnr_db"] = finite(*l.sqnr_db, at + ".sqnr_db");
+  else
+    j["sqnr_db"] = nullptr;
   j["macs"] = l.macs;
   nlohmann::ordered_json actions = nlohmann::ordered_json::object();
   for (const auto& [name, n] : l.actions) actions[name] = n;
@@ -243,8 +254,12 @@ LayerResult layer_from_json(const nlohmann::json& j, bool with_shape, const std:
   l.cycles.compute = R::u64(cyc, "compute", cat);
   l.cycles.stall = R::u64(cyc, "stall", cat);
   l.cycles.stall_by_buffer = R::counts(cyc, "stall_by_buffer", cat);
+  // Added within schema 1 (issue 5): optional for reports written before.
+  if (cyc.contains("breakdown")) l.cycles.breakdown = R::counts(cyc, "breakdown", cat);
   l.utilization = R::number(j, "utilization", at);
   l.mapping_efficiency = R::number(j, "mapping_efficiency", at);
+  if (j.contains("analytical_cycles")) l.analytical_cycles = R::u64(j, "analytical_cycles", at);
+  if (j.contains("sqnr_db") && !j.at("sqnr_db").is_null()) l.sqnr_db = R::number(j, "sqnr_db", at);
   l.macs = R::u64(j, "macs", at);
   l.actions = R::counts(j, "actions", at);
   const nlohmann::json& bufs = R::object(j, "buffers", at);
@@ -307,6 +322,9 @@ void csv_row(std::string* out, const LayerResult& l, bool is_total,
   f.push_back(std::to_string(l.macs));
   f.push_back(std::to_string(l.dram_read_bytes));
   f.push_back(std::to_string(l.dram_write_bytes));
+  for (const char* b : kBreakdown) f.push_back(std::to_string(value_or_zero(l.cycles.breakdown, b)));
+  f.push_back(std::to_string(l.analytical_cycles));
+  f.push_back(l.sqnr_db ? csv_double(*l.sqnr_db) : std::string());
   for (const char* b : kBuffers) {
     const BufferTraffic t = value_or_zero(l.buffers, b);
     f.push_back(std::to_string(t.reads));
@@ -376,7 +394,7 @@ std::string text_report(const RunResult& r) {
   std::string out;
   out += fmt::format("tpesim report (tpesim {})\n\n", r.tool_version);
   out += kv("  ", "engine", r.engine);
-  out += kv("  ", "arch", r.arch_name);
+  out += kv("  ", "arch", r.arch_name + (r.arch_engine == "systolic" ? "" : " (engine " + r.arch_engine + ")"));
   out += kv("  ", "array", fmt::format("{} x {} PEs (rows x cols)", r.rows, r.cols));
   out += kv("  ", "dataflow", r.dataflow);
   out += kv("  ", "clock", format_hz(r.clock_hz));
@@ -425,6 +443,36 @@ std::string text_report(const RunResult& r) {
       "folds per instance)\n",
       r.layers.size());
   out += layers.render("  ");
+
+  // Cycle breakdown (engines that report one).
+  bool any_breakdown = false;
+  for (const LayerResult& l : r.layers) any_breakdown = any_breakdown || !l.cycles.breakdown.empty();
+  if (any_breakdown) {
+    Table bd;
+    bd.column("name", false);
+    bd.column("cycles", true);
+    for (const char* b : kBreakdown) bd.column(b, true);
+    bd.column("stall", true);
+    bd.column("analytical", true);
+    bd.column("cycles/analytical", true);
+    bd.column("SQNR dB", true);
+    auto row = [&](const LayerResult& l, const std::string& name) {
+      std::vector<std::string> v = {name, group(l.cycles.total)};
+      for (const char* b : kBreakdown) v.push_back(group(value_or_zero(l.cycles.breakdown, b)));
+      v.push_back(group(l.cycles.stall));
+      v.push_back(group(l.analytical_cycles));
+      v.push_back(l.analytical_cycles ? fmt::format("{:.3f}", static_cast<double>(l.cycles.total) /
+                                                                 static_cast<double>(l.analytical_cycles))
+                                      : std::string("-"));
+      v.push_back(l.sqnr_db ? fmt::format("{:.2f}", *l.sqnr_db) : std::string("-"));
+      bd.row(std::move(v));
+    };
+    for (const LayerResult& l : r.layers) row(l, l.name);
+    row(t, "TOTAL");
+    out += "\nCycle breakdown (term + dequant + encoder + skew = compute; analytical = "
+           "max(term cycles, DRAM bytes / bandwidth) per GEMM; SQNR vs FP64, sampled)\n";
+    out += bd.render("  ");
+  }
 
   // Totals.
   out += "\nTotals\n";
@@ -485,6 +533,7 @@ nlohmann::ordered_json to_json(const RunResult& r) {
   j["engine"] = r.engine;
   nlohmann::ordered_json arch;
   arch["name"] = r.arch_name;
+  arch["engine"] = r.arch_engine;
   arch["rows"] = r.rows;
   arch["cols"] = r.cols;
   arch["dataflow"] = r.dataflow;
@@ -515,6 +564,7 @@ RunResult from_json(const nlohmann::json& j) {
   r.engine = R::str(j, "engine", "");
   const nlohmann::json& arch = R::object(j, "arch", "");
   r.arch_name = R::str(arch, "name", "arch");
+  if (arch.contains("engine")) r.arch_engine = R::str(arch, "engine", "arch");  // added within schema 1
   const uint64_t rows = R::u64(arch, "rows", "arch");
   const uint64_t cols = R::u64(arch, "cols", "arch");
   if (rows > static_cast<uint64_t>(INT_MAX)) R::fail("arch.rows", "out of range");
@@ -547,7 +597,8 @@ std::string csv_report(const RunResult& r) {
   std::string out =
       "name,M,N,K,count,folds,cycles_total,cycles_compute,cycles_stall,stall_ifmap,"
       "stall_filter,stall_ofmap,utilization,mapping_efficiency,macs,dram_read_bytes,"
-      "dram_write_bytes";
+      "dram_write_bytes,cycles_term,cycles_dequant,cycles_encoder,cycles_skew,analytical_cycles,"
+      "sqnr_db";
   for (const char* b : kBuffers) {
     out += fmt::format(",{0}_reads,{0}_writes,{0}_read_bytes,{0}_write_bytes", b);
   }

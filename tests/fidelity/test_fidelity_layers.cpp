@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/config/arch.hpp"
+#include "sim/engine/bitmod_run.hpp"
 #include "sim/engine/run.hpp"
 #include "sim/workload/workload.hpp"
 
@@ -43,6 +44,40 @@ TEST(FidelityLayers, Llama2PrefillLayersAtFourTokens) {
     }
   }
   EXPECT_EQ(compared, 3 * 3 + 1);
+}
+
+}  // namespace
+}  // namespace tpesim
+
+namespace tpesim {
+namespace {
+
+// The BitMoD engine on Llama-2-7B's layers (workloads/llama2-7b-prefill-256-bitmod-fp4/fp3):
+// real K and group structure, M = 4 tokens and N cut to two array widths so the cycle model
+// (which also checks every output against num::bitmod::gemm_bitmod) stays quick. Whole
+// report rows must be equal.
+TEST(FidelityLayers, BitmodLlama2LayersFastEqualsCycle) {
+  int compared = 0;
+  for (const char* trace : {"workloads/llama2-7b-prefill-256-bitmod-fp4.csv", "workloads/llama2-7b-prefill-256-bitmod-fp3.csv"}) {
+    const Workload w = load_trace(path(trace));
+    for (const char* preset : {"models/presets/bitmod_prefill32x32.yaml", "models/presets/bitmod_decode64x16.yaml"}) {
+      const ArchSpec a = load_arch(path(preset));
+      for (Gemm g : w.gemms) {
+        if (g.name != "q_proj" && g.name != "down_proj" && g.name != "attn_qk" && g.name != "attn_pv") continue;
+        g.M = 4;
+        g.N = std::min<uint64_t>(g.N, 2 * static_cast<uint64_t>(a.cols));
+        RunOptions cyc, fast;
+        cyc.engine = "cycle";
+        fast.engine = "fast";
+        const BitmodGemmRun rc = run_bitmod_gemm(a, g, cyc, 5), rf = run_bitmod_gemm(a, g, fast, 5);
+        EXPECT_TRUE(rc.verified) << preset << " " << g.name;
+        const LayerResult lc = make_bitmod_layer_result(a, g, rc), lf = make_bitmod_layer_result(a, g, rf);
+        EXPECT_EQ(lf, lc) << trace << " " << preset << " " << g.name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 2 * 2 * 4);
 }
 
 }  // namespace

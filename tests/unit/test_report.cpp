@@ -163,7 +163,7 @@ TEST(Report, JsonHasExactlyTheDocumentedKeys) {
   EXPECT_EQ(keys(j),
             (V{"schema", "tool_version", "engine", "arch", "workload", "layers", "totals"}));
   EXPECT_EQ(j["schema"], "tpesim-report/1");
-  EXPECT_EQ(keys(j["arch"]), (V{"name", "rows", "cols", "dataflow", "clock_hz", "yaml"}));
+  EXPECT_EQ(keys(j["arch"]), (V{"name", "engine", "rows", "cols", "dataflow", "clock_hz", "yaml"}));
   EXPECT_EQ(keys(j["workload"]), (V{"name", "source"}));
   ASSERT_EQ(j["layers"].size(), 2u);
   const V layer_keys = {"name",
@@ -175,6 +175,8 @@ TEST(Report, JsonHasExactlyTheDocumentedKeys) {
                         "cycles",
                         "utilization",
                         "mapping_efficiency",
+                        "analytical_cycles",
+                        "sqnr_db",
                         "macs",
                         "actions",
                         "buffers",
@@ -186,7 +188,7 @@ TEST(Report, JsonHasExactlyTheDocumentedKeys) {
   for (const auto& l : j["layers"]) EXPECT_EQ(keys(l), layer_keys);
   EXPECT_EQ(keys(j["totals"]), total_keys);
   for (const auto* l : {&j["layers"][0], &j["layers"][1], &j["totals"]}) {
-    EXPECT_EQ(keys((*l)["cycles"]), (V{"total", "compute", "stall", "stall_by_buffer"}));
+    EXPECT_EQ(keys((*l)["cycles"]), (V{"total", "compute", "stall", "stall_by_buffer", "breakdown"}));
     // All three buffers are always listed, even with no stall (layer "proj").
     EXPECT_EQ(keys((*l)["cycles"]["stall_by_buffer"]), (V{"ifmap", "filter", "ofmap"}));
     EXPECT_EQ(keys((*l)["buffers"]), (V{"ifmap", "filter", "ofmap"}));
@@ -239,7 +241,8 @@ TEST(Report, CsvHeaderAndRows) {
   EXPECT_EQ(ls[0],
             "name,M,N,K,count,folds,cycles_total,cycles_compute,cycles_stall,stall_ifmap,"
             "stall_filter,stall_ofmap,utilization,mapping_efficiency,macs,dram_read_bytes,"
-            "dram_write_bytes,ifmap_reads,ifmap_writes,ifmap_read_bytes,ifmap_write_bytes,"
+            "dram_write_bytes,cycles_term,cycles_dequant,cycles_encoder,cycles_skew,analytical_cycles,"
+            "sqnr_db,ifmap_reads,ifmap_writes,ifmap_read_bytes,ifmap_write_bytes,"
             "filter_reads,filter_writes,filter_read_bytes,filter_write_bytes,ofmap_reads,"
             "ofmap_writes,ofmap_read_bytes,ofmap_write_bytes,action.ifmap.read,"
             "action.ofmap.write,action.pe.mac");

@@ -169,14 +169,7 @@ target_link_libraries(tpesim_bitmod_rtl PUBLIC tpesim_models ${_bm_libs} tpesim_
                                                tpesim_verilated)
 
 # The lockstep tests (tests/cosim/test_bitmod_rtl.cpp) are compiled into tpesim_cosim_tests by
-# the glob in tests/CMakeLists.txt, which links tpesim_sim only: add this library there once
-# the whole tree is configured.
-function(tpesim_bitmod_link_cosim_tests)
-  if(TARGET tpesim_cosim_tests)
-    target_link_libraries(tpesim_cosim_tests PRIVATE tpesim_bitmod_rtl)
-  endif()
-endfunction()
-cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL tpesim_bitmod_link_cosim_tests)
+# the glob in tests/CMakeLists.txt; tpesim_sim links tpesim_bitmod_rtl, so they get it there.
 
 # A stand-alone binary of the same tests, not built by default (quick iteration on the RTL
 # without building the simulator): ninja tpesim_bitmod_rtl_tests.

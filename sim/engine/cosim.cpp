@@ -8,6 +8,7 @@
 #include "rtl/harness/rtl_array.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/progress.hpp"
+#include "sim/engine/bitmod_run.hpp"
 #include "sim/engine/mapper.hpp"
 #include "sim/engine/operands.hpp"
 
@@ -30,7 +31,21 @@ std::vector<Gemm> random_gemms(const ArchSpec& arch, int n, uint64_t seed) {
       default: return 1 + next(3 * unit + 2);
     }
   };
-  for (int i = 0; i < n; ++i) {
+  // BitMoD: every weight type, per-group (groups of 4..32) or per-channel scales, fp16 activations.
+  const char* const bitmod_types[] = {"bitmod_fp4", "bitmod_fp3", "int8", "int6", "int4", "fp4_e2m1", "fp3"};
+  for (int i = 0; arch.is_bitmod() && i < n; ++i) {
+    Gemm g;
+    g.name = "random" + std::to_string(i);
+    g.M = dim(R);
+    g.N = dim(C);
+    g.weight_dtype = bitmod_types[next(7)];
+    g.act_dtype = "fp16";
+    const uint64_t gs = next(5) == 0 ? 0 : uint64_t{4} << next(4);
+    g.group_size = gs;
+    g.K = gs ? gs * (1 + next(4)) : 1 + next(64);
+    out.push_back(g);
+  }
+  for (int i = 0; !arch.is_bitmod() && i < n; ++i) {
     Gemm g;
     g.name = "random" + std::to_string(i);
     g.M = dim(arch.dataflow == Dataflow::kIS ? C : R);
@@ -43,7 +58,59 @@ std::vector<Gemm> random_gemms(const ArchSpec& arch, int n, uint64_t seed) {
   return out;
 }
 
+namespace {
+
+// The BitMoD engine: operands from the record's weight type, controller offers into the
+// array model and the RTL in lockstep (sc_bench.hpp, run_bitmod_lockstep).
+CosimReport cosimulate_bitmod(const ArchSpec& arch, const std::vector<Gemm>& gemms, const CosimOptions& opt) {
+  for (const Gemm& g : gemms) check_bitmod_gemm(arch, g, "cosim stimulus");
+  const bitmod::BitmodPlan first = bitmod_plan(arch, gemms.empty() ? Gemm{} : gemms[0]);
+  auto rtl = rtl::make_bitmod_rtl_array(first.shape);
+  if (!rtl)
+    throw ConfigError(where(arch.source, 0, "",
+                            "no BitMoD RTL variant was built for this array; built variants:\n" +
+                                rtl::describe_bitmod_rtl_variants() +
+                                "add one to TPESIM_BITMOD_RTL_VARIANTS (rtl/bitmod.cmake) and rebuild"));
+  CosimReport rep;
+  Progress prog("cosim", gemms.size(), opt.progress);
+  const auto bufs = buffer_params(arch);
+  const auto dram = dram_params(arch);
+  for (size_t i = 0; i < gemms.size(); ++i) {
+    const Gemm& g = gemms[i];
+    const bitmod::BitmodPlan plan = bitmod_plan(arch, g);
+    const bitmod::BitmodOperands ops = bitmod_operands(g, *bitmod_dtype(g.weight_dtype), mix64(opt.seed + i));
+    bitmod::BitmodController ctl(plan, bufs, dram, &ops, nullptr);
+    LockstepOptions lo;
+    lo.corrupt_at_cycle = opt.corrupt_at_cycle;
+    const auto t0 = std::chrono::steady_clock::now();
+    const LockstepResult r = run_bitmod_lockstep(ctl, plan.shape, *rtl, lo);
+    rep.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++rep.gemms;
+    prog.advance();
+    rep.cycles += r.cycles;
+    rep.outputs += r.outputs;
+    if (!r.match) {
+      rep.pass = false;
+      rep.failing_gemm = g.name;
+      rep.mismatch = r;
+      if (!opt.wave_path.empty()) {
+        bitmod::BitmodController replay(plan, bufs, dram, &ops, nullptr);
+        LockstepOptions wo = lo;
+        wo.wave_path = opt.wave_path;
+        wo.trace_from = r.cycle > opt.wave_window ? r.cycle - opt.wave_window : 0;
+        run_bitmod_lockstep(replay, plan.shape, *rtl, wo);
+        rep.wave_written = true;
+      }
+      break;
+    }
+  }
+  return rep;
+}
+
+}  // namespace
+
 CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, const CosimOptions& opt) {
+  if (arch.is_bitmod()) return cosimulate_bitmod(arch, gemms, opt);
   const systolic::ArrayParams p = array_params(arch);
   auto rtl = rtl::make_rtl_array(p);
   if (!rtl)
@@ -90,10 +157,13 @@ CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, con
 
 std::string describe(const CosimReport& r, const ArchSpec& arch) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.cycles) / r.seconds : 0;
+  const std::string shape = arch.is_bitmod() ? fmt::format("{}x{} bitmod (tiles of {}x{})", arch.rows, arch.cols,
+                                                          arch.bitmod.tile_rows, arch.bitmod.tile_cols)
+                                            : fmt::format("{}x{} {}", arch.rows, arch.cols, to_string(arch.dataflow));
   if (r.pass)
-    return fmt::format("cosim PASS: {} GEMMs on {}x{} {}, {} cycles compared, {} outputs compared, "
+    return fmt::format("cosim PASS: {} GEMMs on {}, {} cycles compared, {} outputs compared, "
                        "{:.0f} cycles/s\n",
-                       r.gemms, arch.rows, arch.cols, to_string(arch.dataflow), r.cycles, r.outputs,
+                       r.gemms, shape, r.cycles, r.outputs,
                        rate);
   const LockstepResult& m = r.mismatch;
   std::string s = fmt::format(

@@ -93,6 +93,84 @@ SC_MODULE(BitmodSystem) {
   }
 };
 
+// BitMoD lockstep: controller, array model and RTL on the same offers, compared every cycle.
+SC_MODULE(BitmodLockstep) {
+  sc_core::sc_in<bool> clk;
+  bitmod::BitmodController* ctl = nullptr;
+  std::unique_ptr<bitmod::BitmodArrayCore> core;
+  rtl::RtlBitmodArray* rtl = nullptr;
+  const LockstepOptions* opt = nullptr;
+  LockstepResult* res = nullptr;
+  bitmod::BitmodArrayIn in;
+  bitmod::BitmodArrayOut om, orl;
+  bool ready = false, tracing = false, corrupted = false;
+  uint64_t t = 0;
+  std::exception_ptr error;
+
+  SC_CTOR(BitmodLockstep) {
+    SC_METHOD(tick);
+    sensitive << clk.pos();
+    dont_initialize();
+  }
+
+  void stop() {
+    if (tracing) rtl->close_trace();
+    tracing = false;
+    ctl = nullptr;
+    sc_core::sc_pause();
+  }
+
+  void mismatch(int r, int c, const std::string& sig, int64_t e, int64_t a) {
+    res->match = false;
+    res->cycle = t;
+    res->pe_row = r;
+    res->column = c;
+    res->signal = sig;
+    res->expected = e;
+    res->actual = a;
+    stop();
+  }
+
+  void tick() {
+    if (!ctl) return;
+    try {
+      if (!opt->wave_path.empty() && !tracing && t >= opt->trace_from) {
+        rtl->open_trace(opt->wave_path);
+        tracing = true;
+      }
+      ctl->drive(t, ready, {core->pe(0, 0).ready(), core->pe_input_valid(0, 0)}, &in);
+      core->step(in, &om);
+      rtl->step(in, &orl);
+      // Test hook: corrupt PE (0, 0)'s first output at or after the given cycle.
+      if (opt->corrupt_at_cycle >= 0 && static_cast<int64_t>(t) >= opt->corrupt_at_cycle && orl.out_valid[0] &&
+          !corrupted) {
+        orl.out_bits[0] ^= 1;
+        corrupted = true;
+      }
+      ++res->cycles;
+      if (om.in_ready != orl.in_ready) return mismatch(0, 0, "in_ready", om.in_ready, orl.in_ready);
+      const int C = core->shape().cols();
+      for (size_t k = 0; k < om.out_valid.size(); ++k) {
+        const int r = static_cast<int>(k) / C, c = static_cast<int>(k) % C;
+        const std::string at = "[" + std::to_string(r) + "][" + std::to_string(c) + "]";
+        if (om.out_valid[k] != orl.out_valid[k])
+          return mismatch(r, c, "out_valid" + at, om.out_valid[k], orl.out_valid[k]);
+        if (om.out_valid[k] && om.out_bits[k] != orl.out_bits[k])
+          return mismatch(r, c, "out_bits" + at, om.out_bits[k], orl.out_bits[k]);
+        res->outputs += om.out_valid[k];
+      }
+      ctl->collect(t, om);
+      ready = om.in_ready;
+      ++t;
+      if (opt->progress && (t & 0xffff) == 0) opt->progress(t);
+      if (ctl->done()) stop();
+    } catch (...) {
+      error = std::current_exception();
+      stop();
+    }
+  }
+};
+
 // The RTL as a SystemC module: one process that clocks the Verilated model (plain --cc)
 // with the value on `in`, so the SystemC model and the RTL see the same input signal.
 SC_MODULE(RtlArraySc) {
@@ -280,7 +358,9 @@ struct Bench {
   LockstepBench lockstep{"lockstep"};
   BitmodPeBench bitmod_pe{"bitmod_pe"};
   BitmodSystem bitmod_system{"bitmod_system"};
+  BitmodLockstep bitmod_lockstep{"bitmod_lockstep"};
   Bench() {
+    bitmod_lockstep.clk(clk);
     bitmod_system.clk(clk);
     system.clk(clk);
     lockstep.clk(clk);
@@ -333,6 +413,30 @@ bitmod::BitmodStats run_systemc_bitmod(bitmod::BitmodController& ctl, const bitm
   bitmod::BitmodStats st = ctl.stats();
   st.array = s.core->counters();
   return st;
+}
+
+LockstepResult run_bitmod_lockstep(bitmod::BitmodController& ctl, const bitmod::ArrayShape& shape,
+                                   rtl::RtlBitmodArray& rtl, const LockstepOptions& opt) {
+  BitmodLockstep& b = bench().bitmod_lockstep;
+  LockstepResult res;
+  rtl.reset();
+  b.core = std::make_unique<bitmod::BitmodArrayCore>(shape);
+  b.rtl = &rtl;
+  b.opt = &opt;
+  b.res = &res;
+  b.in = bitmod::BitmodArrayIn(shape.rows(), shape.cols());
+  b.om = b.orl = bitmod::BitmodArrayOut(shape.rows(), shape.cols());
+  b.ready = b.core->in_ready();
+  b.tracing = false;
+  b.corrupted = false;
+  b.t = 0;
+  b.error = nullptr;
+  b.ctl = &ctl;
+  sc_core::sc_start();
+  b.ctl = nullptr;
+  b.rtl = nullptr;
+  if (b.error) std::rethrow_exception(b.error);
+  return res;
 }
 
 BitmodPeRun run_systemc_bitmod_pe(const std::vector<bitmod::PeInput>& stream) {

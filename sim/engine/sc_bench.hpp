@@ -13,6 +13,7 @@
 #include "models/bitmod/pe_core.hpp"
 #include "models/systolic/array_core.hpp"
 #include "models/systolic/controller.hpp"
+#include "rtl/harness/bitmod_rtl.hpp"
 #include "rtl/harness/rtl_array.hpp"
 
 namespace tpesim {
@@ -61,6 +62,13 @@ struct LockstepOptions {
   int64_t corrupt_at_cycle = -1;  ///< test hook: flip bit 0 of RTL o_data[0] at this cycle
   CycleCallback progress;
 };
+
+/// The BitMoD lockstep: one SystemC process drives the controller's offers into the BitMoD
+/// array model (BitmodArrayCore, as the cycle engine clocks it) and the Verilated RTL and
+/// compares `in_ready` and every PE's out_valid and output bits on every cycle; stops at the
+/// first mismatch (column = PE column, pe_row = PE row, signal e.g. "out_bits[2][1]").
+LockstepResult run_bitmod_lockstep(bitmod::BitmodController& ctl, const bitmod::ArrayShape& shape,
+                                   rtl::RtlBitmodArray& rtl, const LockstepOptions& opt);
 
 /// Drives the SystemC array model and the Verilated RTL from the same controller, in
 /// lockstep, comparing every output port on every cycle; stops at the first mismatch.

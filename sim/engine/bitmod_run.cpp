@@ -71,12 +71,11 @@ num::QuantConfig quant_config(const Gemm& g) {
   return c;
 }
 
-// Output SQNR on a sample: the first min(M, 8) x min(N, 8) outputs of a GEMM with the
-// record's K, weight type and grouping, on synthetic operands (seeded by those only, so
-// every engine and every record of that kind reports the same value).
+// Output SQNR on a sample: an 8 x 8 output GEMM with the record's K, weight type and
+// grouping, on synthetic operands seeded by those only (not by M or N), so every engine and
+// every record of that kind (prefill or decode) reports the same value.
 double sampled_sqnr(const Gemm& g, const BitmodDtype& d, const nb::BitmodPeParams& pe, uint64_t seed) {
-  const int64_t Ms = std::min<int64_t>(static_cast<int64_t>(g.M), 8);
-  const int64_t Ns = std::min<int64_t>(static_cast<int64_t>(g.N), 8);
+  const int64_t Ms = 8, Ns = 8;
   const int64_t K = static_cast<int64_t>(g.K);
   const uint64_t s = mix64(seed ^ mix64(static_cast<uint64_t>(K) * 1315423911u + g.group_size) ^
                            std::hash<std::string>{}(g.weight_dtype));

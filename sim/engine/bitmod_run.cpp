@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 #include "models/numerics/metrics.hpp"
@@ -13,6 +14,7 @@
 #include "sim/engine/operands.hpp"
 #include "sim/engine/run.hpp"
 #include "sim/engine/sc_bench.hpp"
+#include "sim/io/npy.hpp"
 
 namespace tpesim {
 
@@ -74,7 +76,8 @@ num::QuantConfig quant_config(const Gemm& g) {
 // Output SQNR on a sample: an 8 x 8 output GEMM with the record's K, weight type and
 // grouping, on synthetic operands seeded by those only (not by M or N), so every engine and
 // every record of that kind (prefill or decode) reports the same value.
-double sampled_sqnr(const Gemm& g, const BitmodDtype& d, const nb::BitmodPeParams& pe, uint64_t seed) {
+double sampled_sqnr(const Gemm& g, const BitmodDtype& d, const nb::BitmodPeParams& pe, uint64_t seed,
+                    const num::RealMatrix* real_w) {
   const int64_t Ms = 8, Ns = 8;
   const int64_t K = static_cast<int64_t>(g.K);
   const uint64_t s = mix64(seed ^ mix64(static_cast<uint64_t>(K) * 1315423911u + g.group_size) ^
@@ -85,7 +88,11 @@ double sampled_sqnr(const Gemm& g, const BitmodDtype& d, const nb::BitmodPeParam
     a.v[i] = num::round_to_fp16(a.v[i]);
     codes[i] = fp16_code(a.v[i]);
   }
-  const num::RealMatrix w = num::gaussian_matrix(K, Ns, mix64(s + 1));
+  num::RealMatrix w = num::gaussian_matrix(K, Ns, mix64(s + 1));
+  if (real_w) {  // the layer's own weights: its first 8 columns
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < Ns; ++n) w.at(k, n) = real_w->at(k, std::min(n, real_w->cols - 1));
+  }
   const num::QuantScheme scheme = *num::make_scheme(d.scheme);
   const nb::BitmodWeights bw = nb::bitmod_weights_from_quant(num::quantize(w, scheme, quant_config(g)), scheme);
   const num::RealMatrix out = nb::gemm_bitmod(codes, Ms, bw, pe);
@@ -132,15 +139,31 @@ bitmod::BitmodStats run_rtl_bitmod(bitmod::BitmodController& ctl, const bitmod::
 
 }  // namespace
 
-bitmod::BitmodOperands bitmod_operands(const Gemm& g, const BitmodDtype& d, uint64_t seed) {
+std::optional<num::RealMatrix> layer_weights(const Gemm& g, const std::string& dir) {
+  if (dir.empty() || g.kind != "static") return std::nullopt;
+  const std::string path = dir + "/" + g.name + ".npy";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw UserError(path + ": no weights for layer '" + g.name + "' (--weights needs <layer>.npy for every static record)");
+  NpyArray a = read_npy(path);
+  if (a.shape.size() != 2 || a.data.rows != static_cast<int64_t>(g.K) || a.data.cols != static_cast<int64_t>(g.N))
+    throw UserError(path + ": shape must be (K, N) = (" + std::to_string(g.K) + ", " + std::to_string(g.N) +
+                    ") for layer '" + g.name + "'");
+  for (double v : a.data.v)
+    if (!std::isfinite(v)) throw UserError(path + ": holds a non-finite value");
+  return std::move(a.data);
+}
+
+bitmod::BitmodOperands bitmod_operands(const Gemm& g, const BitmodDtype& d, uint64_t seed,
+                                       const num::RealMatrix* real_w) {
   bitmod::BitmodOperands ops;
   const int64_t M = static_cast<int64_t>(g.M), K = static_cast<int64_t>(g.K), N = static_cast<int64_t>(g.N);
   const num::RealMatrix a = num::gaussian_matrix(M, K, mix64(seed));
   ops.a.resize(a.v.size());
   for (size_t i = 0; i < a.v.size(); ++i) ops.a[i] = fp16_code(a.v[i]);
   const num::QuantScheme scheme = *num::make_scheme(d.scheme);
-  ops.w = nb::bitmod_weights_from_quant(num::quantize(num::gaussian_matrix(K, N, mix64(seed + 1)), scheme, quant_config(g)),
-                                        scheme);
+  ops.w = nb::bitmod_weights_from_quant(
+      num::quantize(real_w ? *real_w : num::gaussian_matrix(K, N, mix64(seed + 1)), scheme, quant_config(g)), scheme);
   ops.finish();
   return ops;
 }
@@ -168,6 +191,8 @@ BitmodGemmRun run_bitmod_gemm(const ArchSpec& a, const Gemm& g, const RunOptions
   const BitmodDtype d = *bitmod_dtype(g.weight_dtype);
   BitmodGemmRun r;
   r.plan = bitmod_plan(a, g);
+  const std::optional<num::RealMatrix> real_w = layer_weights(g, opt.weights_dir);
+  const num::RealMatrix* rw = real_w ? &*real_w : nullptr;
   const auto bufs = buffer_params(a);
   const auto dram = dram_params(a);
   if (opt.engine == "fast") {
@@ -175,7 +200,7 @@ BitmodGemmRun run_bitmod_gemm(const ArchSpec& a, const Gemm& g, const RunOptions
     ctl.run_fast();
     r.st = ctl.stats();
   } else if (opt.engine == "cycle" || opt.engine == "rtl") {
-    const bitmod::BitmodOperands ops = bitmod_operands(g, d, seed);
+    const bitmod::BitmodOperands ops = bitmod_operands(g, d, seed, rw);
     num::RealMatrix out(r.plan.M, r.plan.N);
     bitmod::BitmodController ctl(r.plan, bufs, dram, &ops, &out);
     if (opt.engine == "cycle") {
@@ -191,7 +216,7 @@ BitmodGemmRun run_bitmod_gemm(const ArchSpec& a, const Gemm& g, const RunOptions
   } else {
     throw ConfigError("--engine: unknown engine '" + opt.engine + "' (known: fast, cycle, rtl)");
   }
-  r.sqnr_db = sampled_sqnr(g, d, r.plan.pe, opt.seed);
+  r.sqnr_db = sampled_sqnr(g, d, r.plan.pe, opt.seed, rw);
   return r;
 }
 

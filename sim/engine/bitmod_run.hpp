@@ -47,8 +47,13 @@ BitmodGemmRun run_bitmod_gemm(const ArchSpec& a, const Gemm& g, const RunOptions
 LayerResult make_bitmod_layer_result(const ArchSpec& a, const Gemm& g, const BitmodGemmRun& r);
 
 /// The operands the cycle and RTL engines compute with (synthetic, seeded): FP16
-/// activations ~ N(0, 1) and Gaussian weights quantised with the record's scheme and INT8
-/// group scales.
-bitmod::BitmodOperands bitmod_operands(const Gemm& g, const BitmodDtype& d, uint64_t seed);
+/// activations ~ N(0, 1) and Gaussian weights (or real_w, K x N) quantised with the record's
+/// scheme and INT8 group scales.
+bitmod::BitmodOperands bitmod_operands(const Gemm& g, const BitmodDtype& d, uint64_t seed,
+                                       const num::RealMatrix* real_w = nullptr);
+
+/// The layer's weights from `dir`/<name>.npy (K x N), for static records when dir is set;
+/// nullopt otherwise. Throws UserError naming the file (missing, wrong shape, non-finite).
+std::optional<num::RealMatrix> layer_weights(const Gemm& g, const std::string& dir);
 
 }  // namespace tpesim

@@ -148,7 +148,9 @@ RunResult run_bitmod_workload(const ArchSpec& arch, const Workload& w, const Run
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, std::string, uint64_t>, BitmodGemmRun> memo;
   for (size_t i = 0; i < w.gemms.size(); ++i) {
     const Gemm& g = w.gemms[i];
-    const auto key = std::make_tuple(g.M, g.N, g.K, g.weight_dtype, g.group_size);
+    // With real weights the SQNR depends on the layer: no sharing across names.
+    const auto key = std::make_tuple(g.M, g.N, g.K, g.weight_dtype + (opt.weights_dir.empty() ? "" : "/" + g.name),
+                                     g.group_size);
     BitmodGemmRun r;
     if (opt.engine == "fast" && memo.count(key)) {
       r = memo.at(key);

@@ -14,6 +14,9 @@ namespace tpesim {
 struct RunOptions {
   std::string engine = "fast";    ///< "fast" (closed form), "cycle" (SystemC model), "rtl" (Verilated RTL)
   uint64_t seed = 1;              ///< operand values (HashOperands)
+  /// BitMoD engine: directory of <layer name>.npy weight matrices (K x N, float), required
+  /// for every static record when set; empty = synthetic weights.
+  std::string weights_dir;
   uint64_t verify_limit = 1ull << 28;  ///< check outputs against the oracle up to M*N*K
   bool progress = false;          ///< progress line on stderr
 };

@@ -28,12 +28,15 @@ ArchSpec load_arch_opt(const std::string& path, const std::vector<std::string>& 
 
 int cmd_run(const std::string& arch_path, const std::string& trace, const std::string& engine,
             const std::string& out_dir, const std::vector<std::string>& sets, uint64_t seed,
-            bool quiet) {
+            const std::string& weights_dir, bool quiet) {
   const ArchSpec arch = load_arch_opt(arch_path, sets);
   const Workload w = trace.empty() ? default_workload() : load_trace(trace);
   RunOptions opt;
   opt.engine = engine;
   opt.seed = seed;
+  opt.weights_dir = weights_dir;
+  if (!weights_dir.empty() && !arch.is_bitmod())
+    throw ConfigError("--weights: only the BitMoD engine quantises weights (engine: bitmod in the arch)");
   opt.progress = !quiet && Progress::stderr_is_terminal();
   const RunResult r = run_workload(arch, w, opt);
   if (!out_dir.empty()) write_reports(r, out_dir);
@@ -73,7 +76,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tpesim ") + TPESIM_VERSION);
   app.require_subcommand(0, 1);
 
-  std::string arch_path, trace, engine = "fast", out_dir, wave;
+  std::string arch_path, trace, engine = "fast", out_dir, wave, weights_dir;
   std::vector<std::string> sets;
   uint64_t seed = 1;
   bool quiet = false;
@@ -87,6 +90,8 @@ int main(int argc, char** argv) {
   run->add_option("--out", out_dir, "write report.json, report.csv and report.txt here");
   run->add_option("--set", sets, "override an arch key, e.g. --set rows=32 (repeatable)");
   run->add_option("--seed", seed, "seed of the operand values");
+  run->add_option("--weights", weights_dir,
+                  "BitMoD engine: directory of <layer>.npy weights (K x N) to quantise, for outputs and SQNR");
   run->add_flag("--quiet", quiet, "print nothing on success");
 
   auto* cosim = app.add_subcommand("cosim", "run the RTL against the SystemC model in lockstep");
@@ -116,7 +121,7 @@ int main(int argc, char** argv) {
       return cmd_cosim(arch_path, trace, random_n, sets, seed, wave, quiet);
     }
     // `tpesim` alone and `tpesim run` run the default job.
-    return cmd_run(arch_path, trace, engine, out_dir, sets, seed, quiet);
+    return cmd_run(arch_path, trace, engine, out_dir, sets, seed, weights_dir, quiet);
   } catch (const UserError& e) {
     std::cerr << "tpesim: error: " << e.what() << "\n";
     return 2;

@@ -14,7 +14,7 @@
 #   tpesim_bitmod_rtl          harness + generated variant table; links all of the above
 # Checks (label unit): rtl_lint_bitmod (verilator -Wall), rtl_synth_bitmod (yosys).
 
-set(TPESIM_BITMOD_RTL_VARIANTS "tiles2x2_pe2x2:2:2:2:2;tiles1x2_pe3x1:3:1:1:2"
+set(TPESIM_BITMOD_RTL_VARIANTS "tiles2x2_pe2x2:2:2:2:2;tiles1x2_pe3x1:3:1:1:2;tiles3x2_pe1x1:1:1:3:2"
     CACHE STRING "Verilated BitMoD array variants, name:TILE_ROWS:TILE_COLS:TILES_R:TILES_C")
 
 set(BITMOD_RTL_DIR ${CMAKE_CURRENT_SOURCE_DIR}/bitmod)

@@ -143,7 +143,7 @@ TEST(CosimScoreboard, NoVariantIsAConfigErrorListingTheBuiltOnes) {
 namespace tpesim {
 namespace {
 
-// BitMoD through `cosimulate`: random GEMMs of every weight type on both built variants pass;
+// BitMoD through `cosimulate`: random GEMMs of every weight type on the three built variants pass;
 // a corrupted RTL output is reported with its cycle, PE, signal, expected and actual value,
 // and the waveform window is written.
 TEST(CosimBitmod, RandomGemmsPassAndACorruptedOutputIsReported) {
@@ -157,6 +157,9 @@ TEST(CosimBitmod, RandomGemmsPassAndACorruptedOutputIsReported) {
   ArchSpec b = load_arch(std::string(TPESIM_SOURCE_DIR) + "/models/presets/bitmod_prefill32x32.yaml",
                          {{"rows", "3"}, {"cols", "2"}, {"bitmod.tile_rows", "3"}, {"bitmod.tile_cols", "1"}});
   EXPECT_TRUE(cosimulate(b, random_gemms(b, 16, 12), opt).pass);
+  ArchSpec c = load_arch(std::string(TPESIM_SOURCE_DIR) + "/models/presets/bitmod_prefill32x32.yaml",
+                         {{"rows", "3"}, {"cols", "2"}, {"bitmod.tile_rows", "1"}, {"bitmod.tile_cols", "1"}});
+  EXPECT_TRUE(cosimulate(c, random_gemms(c, 16, 13), opt).pass);
 
   opt.corrupt_at_cycle = 0;
   opt.wave_path = testing::TempDir() + "bitmod_mismatch.vcd";

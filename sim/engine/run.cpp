@@ -138,32 +138,34 @@ LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun
 
 namespace {
 
-// The BitMoD engine's loop: same as the systolic one, memo by shape, weight type and group.
-RunResult run_bitmod_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt, RunResult res) {
-  for (const Gemm& g : w.gemms) check_bitmod_gemm(arch, g, w.source);
-  for (const Gemm& g : w.gemms) bitmod_plan(arch, g);  // buffer errors before any work
+// Runs every GEMM of the workload with `sim(g, seed)`, reusing the fast engine's result for
+// GEMMs with equal `key(g)` (its timing and counts do not depend on operand values), and
+// turns each into a report row with `row(g, run)`; progress by MACs.
+template <typename Key, typename KeyFn, typename SimFn, typename RowFn>
+void run_layers(const Workload& w, const RunOptions& opt, RunResult* res, KeyFn key, SimFn sim, RowFn row) {
   uint64_t total_macs = 0;
   for (const Gemm& g : w.gemms) total_macs += g.M * g.N * g.K;
   Progress prog("simulating " + w.name + " (MACs of one instance per record)", total_macs, opt.progress);
-  std::map<std::tuple<uint64_t, uint64_t, uint64_t, std::string, uint64_t>, BitmodGemmRun> memo;
+  using Run = decltype(sim(w.gemms.front(), uint64_t{0}));
+  std::map<Key, Run> memo;
   for (size_t i = 0; i < w.gemms.size(); ++i) {
     const Gemm& g = w.gemms[i];
-    // With real weights the SQNR depends on the layer: no sharing across names.
-    const auto key = std::make_tuple(g.M, g.N, g.K, g.weight_dtype + (opt.weights_dir.empty() ? "" : "/" + g.name),
-                                     g.group_size);
-    BitmodGemmRun r;
-    if (opt.engine == "fast" && memo.count(key)) {
-      r = memo.at(key);
-    } else {
-      r = run_bitmod_gemm(arch, g, opt, mix64(opt.seed + i));
-      if (opt.engine == "fast") memo[key] = r;
+    const Key k = key(g);
+    auto it = memo.find(k);
+    if (opt.engine != "fast" || it == memo.end()) {
+      Run r = sim(g, mix64(opt.seed + i));
+      if (opt.engine != "fast") {
+        res->layers.push_back(row(g, r));
+        prog.advance(g.M * g.N * g.K);
+        continue;
+      }
+      it = memo.emplace(k, std::move(r)).first;
     }
-    res.layers.push_back(make_bitmod_layer_result(arch, g, r));
+    res->layers.push_back(row(g, it->second));
     prog.advance(g.M * g.N * g.K);
   }
   prog.finish();
-  compute_totals(&res);
-  return res;
+  compute_totals(res);
 }
 
 }  // namespace
@@ -181,29 +183,26 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
   res.cols = arch.cols;
   res.dataflow = to_string(arch.dataflow);
   res.clock_hz = arch.clock_hz;
-  if (arch.is_bitmod()) return run_bitmod_workload(arch, w, opt, std::move(res));
-  for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);
-  uint64_t total_macs = 0;
-  for (const Gemm& g : w.gemms) total_macs += g.M * g.N * g.K;
-  Progress prog("simulating " + w.name + " (MACs of one instance per record)", total_macs, opt.progress);
-  // The fast engine's result depends only on the shape (timing and counts do not depend on
-  // operand values), so GEMMs of equal shape in one workload are simulated once.
-  std::map<std::tuple<uint64_t, uint64_t, uint64_t>, GemmRun> memo;
-  for (size_t i = 0; i < w.gemms.size(); ++i) {
-    const Gemm& g = w.gemms[i];
-    GemmRun r;
-    const auto key = std::make_tuple(g.M, g.N, g.K);
-    if (opt.engine == "fast" && memo.count(key)) {
-      r = memo.at(key);
-    } else {
-      r = run_gemm(arch, g, opt, mix64(opt.seed + i));
-      if (opt.engine == "fast") memo[key] = r;
-    }
-    res.layers.push_back(make_layer_result(arch, g, r));
-    prog.advance(g.M * g.N * g.K);
+  if (arch.is_bitmod()) {
+    for (const Gemm& g : w.gemms) check_bitmod_gemm(arch, g, w.source);
+    for (const Gemm& g : w.gemms) bitmod_plan(arch, g);  // buffer errors before any work
+    // Shape, weight type and group; with real weights the SQNR depends on the layer too.
+    using Key = std::tuple<uint64_t, uint64_t, uint64_t, std::string, uint64_t>;
+    run_layers<Key>(
+        w, opt, &res,
+        [&](const Gemm& g) {
+          return Key{g.M, g.N, g.K, g.weight_dtype + (opt.weights_dir.empty() ? "" : "/" + g.name), g.group_size};
+        },
+        [&](const Gemm& g, uint64_t seed) { return run_bitmod_gemm(arch, g, opt, seed); },
+        [&](const Gemm& g, const BitmodGemmRun& r) { return make_bitmod_layer_result(arch, g, r); });
+    return res;
   }
-  prog.finish();
-  compute_totals(&res);
+  for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);
+  using Key = std::tuple<uint64_t, uint64_t, uint64_t>;
+  run_layers<Key>(
+      w, opt, &res, [](const Gemm& g) { return Key{g.M, g.N, g.K}; },
+      [&](const Gemm& g, uint64_t seed) { return run_gemm(arch, g, opt, seed); },
+      [&](const Gemm& g, const GemmRun& r) { return make_layer_result(arch, g, r); });
   return res;
 }
 

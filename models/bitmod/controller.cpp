@@ -14,13 +14,26 @@ namespace nb = tpesim::num::bitmod;
 // Plan
 
 int64_t BitmodPlan::fold_rows(int64_t f) const {
-  const int64_t mt = f / n_tiles();
-  return std::min<int64_t>(shape.rows(), M - mt * shape.rows());
+  return std::min<int64_t>(shape.rows(), M - fold_mt(f) * shape.rows());
 }
 
 int64_t BitmodPlan::fold_cols(int64_t f) const {
-  const int64_t nt = f % n_tiles();
-  return std::min<int64_t>(shape.cols(), N - nt * shape.cols());
+  return std::min<int64_t>(shape.cols(), N - fold_nt(f) * shape.cols());
+}
+
+uint64_t BitmodPlan::dram_bytes() const {
+  const int64_t G = groups();
+  uint64_t bytes = 0;
+  for (int64_t mt = 0; mt < m_tiles() && a_reuse; ++mt) bytes += a_bytes(fold_rows(fold_of(mt, 0)), 0, G);
+  for (int64_t nt = 0; nt < n_tiles() && w_reuse; ++nt) bytes += w_bytes(fold_cols(fold_of(0, nt)), 0, G);
+  for (int64_t f = 0; f < folds(); ++f) {
+    for (int64_t c = 0; c < a_chunks() && !a_reuse; ++c)
+      bytes += a_bytes(fold_rows(f), c * a_chunk_groups, a_chunk_groups);
+    for (int64_t c = 0; c < w_chunks() && !w_reuse; ++c)
+      bytes += w_bytes(fold_cols(f), c * w_chunk_groups, w_chunk_groups);
+    bytes += static_cast<uint64_t>(fold_rows(f) * fold_cols(f) * out_bytes);
+  }
+  return bytes;
 }
 
 int64_t BitmodPlan::fold_skew(int64_t f) const {
@@ -40,7 +53,7 @@ uint64_t BitmodPlan::w_bytes(int64_t cols, int64_t g0, int64_t ng) const {
   return (bits + 7) / 8;
 }
 
-BitmodPlan plan_bitmod(BitmodPlan p, const std::array<mem::BufferParams, mem::kNumBufs>& bufs) {
+BitmodPlan plan_bitmod(BitmodPlan p, const std::array<mem::BufferParams, mem::kNumBufs>& bufs, int order) {
   if (p.M < 1 || p.N < 1 || p.K < 1 || p.group_size < 1)
     throw std::invalid_argument("BitMoD plan: M, N, K and the group size must be >= 1");
   if (p.terms < 1) throw std::invalid_argument("BitMoD plan: terms per weight must be >= 1");
@@ -55,21 +68,42 @@ BitmodPlan plan_bitmod(BitmodPlan p, const std::array<mem::BufferParams, mem::kN
   const uint64_t o_bytes = static_cast<uint64_t>(R * C * p.out_bytes);
   if (o_bytes > bufs[mem::kOfmap].slot_bytes())
     throw need("ofmap", o_bytes, bufs[mem::kOfmap].slot_bytes(), "one output tile");
-  // Largest chunk of whole groups that fits both slots (sizes grow with the chunk: bisect).
-  int64_t lo = 1, hi = G;
-  while (lo < hi) {
-    const int64_t mid = (lo + hi + 1) / 2;
-    if (p.a_bytes(R, 0, mid) <= a_slot && p.w_bytes(C, 0, mid) <= w_slot)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  p.chunk_groups = lo;
-  p.a_reuse = p.chunks() == 1;
-  // Reused weight units stay resident together: only with a double-buffered filter buffer.
-  p.w_reuse = p.chunks() == 1 && p.m_tiles() > 1 && bufs[mem::kFilter].double_buffered &&
-              p.w_bytes(p.N, 0, G) <= w_slot;
-  return p;
+  // Largest chunk of whole groups that fits a slot (sizes grow with the chunk: bisect).
+  auto largest = [&](auto fits) {
+    int64_t lo = 1, hi = G;
+    while (lo < hi) {
+      const int64_t mid = (lo + hi + 1) / 2;
+      if (fits(mid))
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+    // As few chunks as that allows, of (nearly) equal size: even units keep the double
+    // buffering smooth (a last chunk of a few groups would be fetched in a burst).
+    const int64_t n = (G + lo - 1) / lo;
+    return (G + n - 1) / n;
+  };
+  p.a_chunk_groups = largest([&](int64_t n) { return p.a_bytes(R, 0, n) <= a_slot; });
+  p.w_chunk_groups = largest([&](int64_t n) { return p.w_bytes(C, 0, n) <= w_slot; });
+  auto with_order = [&](bool n_outer) {
+    BitmodPlan q = p;
+    q.n_outer = n_outer;
+    const bool a_one = q.a_chunks() == 1, w_one = q.w_chunks() == 1;
+    // The outer loop's operand tile serves its consecutive folds; the inner operand's tiles
+    // are kept for the whole GEMM only if they all fit one slot (they stay resident
+    // together, so the buffer must be double-buffered).
+    if (!n_outer) {
+      q.a_reuse = a_one;
+      q.w_reuse = w_one && q.m_tiles() > 1 && bufs[mem::kFilter].double_buffered && q.w_bytes(q.N, 0, G) <= w_slot;
+    } else {
+      q.w_reuse = w_one;
+      q.a_reuse = a_one && q.n_tiles() > 1 && bufs[mem::kIfmap].double_buffered && q.a_bytes(q.M, 0, G) <= a_slot;
+    }
+    return q;
+  };
+  if (order >= 0) return with_order(order == 1);
+  const BitmodPlan m_outer = with_order(false), n_outer = with_order(true);
+  return n_outer.dram_bytes() < m_outer.dram_bytes() ? n_outer : m_outer;
 }
 
 void BitmodOperands::finish() {
@@ -143,25 +177,25 @@ BitmodController::BitmodController(const BitmodPlan& plan, const std::array<mem:
 }
 
 int64_t BitmodController::a_unit(int64_t f, int64_t g) const {
-  if (plan_.a_reuse) return f / plan_.n_tiles();
-  return f * plan_.chunks() + g / plan_.chunk_groups;
+  if (plan_.a_reuse) return plan_.fold_mt(f);
+  return f * plan_.a_chunks() + g / plan_.a_chunk_groups;
 }
 
 int64_t BitmodController::w_unit(int64_t f, int64_t g) const {
-  if (plan_.w_reuse) return f % plan_.n_tiles();
-  return f * plan_.chunks() + g / plan_.chunk_groups;
+  if (plan_.w_reuse) return plan_.fold_nt(f);
+  return f * plan_.w_chunks() + g / plan_.w_chunk_groups;
 }
 
 void BitmodController::build_units() {
   const BitmodPlan& p = plan_;
-  const int64_t F = p.folds(), G = p.groups(), CH = p.chunks(), NT = p.n_tiles(), MT = p.m_tiles();
+  const int64_t F = p.folds(), G = p.groups(), NT = p.n_tiles(), MT = p.m_tiles();
   auto& A = in_[mem::kIfmap].units;
   auto& W = in_[mem::kFilter].units;
   if (p.a_reuse) {
     for (int64_t mt = 0; mt < MT; ++mt) {
       Unit u;
-      u.bytes = p.a_bytes(p.fold_rows(mt * NT), 0, G);
-      u.first_step = step_key(mt * NT, 0);
+      u.bytes = p.a_bytes(p.fold_rows(p.fold_of(mt, 0)), 0, G);
+      u.first_step = step_key(p.fold_of(mt, 0), 0);
       u.uses = NT * G;
       A.push_back(u);
     }
@@ -169,27 +203,31 @@ void BitmodController::build_units() {
   if (p.w_reuse) {
     for (int64_t nt = 0; nt < NT; ++nt) {
       Unit u;
-      u.bytes = p.w_bytes(p.fold_cols(nt), 0, G);
-      u.first_step = step_key(nt, 0);
+      u.bytes = p.w_bytes(p.fold_cols(p.fold_of(0, nt)), 0, G);
+      u.first_step = step_key(p.fold_of(0, nt), 0);
       u.uses = MT * G;
       W.push_back(u);
     }
   }
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t c = 0; c < CH; ++c) {
-      const int64_t g0 = c * p.chunk_groups, ng = std::min(p.chunk_groups, G - g0);
+  // Otherwise each fold fetches its own K-chunks.
+  for (int64_t f = 0; f < F; ++f) {
+    for (int64_t c = 0; c < p.a_chunks() && !p.a_reuse; ++c) {
+      const int64_t g0 = c * p.a_chunk_groups, ng = std::min(p.a_chunk_groups, G - g0);
       Unit u;
       u.first_step = step_key(f, g0);
       u.uses = ng;
-      if (!p.a_reuse) {
-        u.bytes = p.a_bytes(p.fold_rows(f), g0, ng);
-        A.push_back(u);
-      }
-      if (!p.w_reuse) {
-        u.bytes = p.w_bytes(p.fold_cols(f), g0, ng);
-        W.push_back(u);
-      }
+      u.bytes = p.a_bytes(p.fold_rows(f), g0, ng);
+      A.push_back(u);
     }
+    for (int64_t c = 0; c < p.w_chunks() && !p.w_reuse; ++c) {
+      const int64_t g0 = c * p.w_chunk_groups, ng = std::min(p.w_chunk_groups, G - g0);
+      Unit u;
+      u.first_step = step_key(f, g0);
+      u.uses = ng;
+      u.bytes = p.w_bytes(p.fold_cols(f), g0, ng);
+      W.push_back(u);
+    }
+  }
   outu_.resize(static_cast<size_t>(F));
   for (int64_t f = 0; f < F; ++f) {
     outu_[static_cast<size_t>(f)].bytes = static_cast<uint64_t>(p.fold_rows(f) * p.fold_cols(f) * p.out_bytes);
@@ -305,7 +343,7 @@ void BitmodController::fill_offer(BitmodArrayIn* in) const {
   const int R = p.shape.rows(), C = p.shape.cols(), L = p.pe.lanes;
   if (static_cast<int>(in->cols.size()) != C || static_cast<int>(in->acts.size()) != R) *in = BitmodArrayIn(R, C);
   in->valid = true;
-  const int64_t mt = f_ / p.n_tiles(), nt = f_ % p.n_tiles();
+  const int64_t mt = p.fold_mt(f_), nt = p.fold_nt(f_);
   const int64_t k0 = g_ * p.group_size + j_ * L;
   const int lanes = static_cast<int>(std::min<int64_t>(L, p.group_len(g_) - j_ * L));
   const bool glast = j_ + 1 == p.group_quads(g_), olast = g_ + 1 == p.groups();
@@ -396,7 +434,7 @@ void BitmodController::collect(uint64_t t, const BitmodArrayOut& out) {
       if (f >= p.folds()) throw std::logic_error("BitMoD controller: PE produced more outputs than folds (bug)");
       --outputs_left_all_;
       if (k == 0 && f + 1 == p.folds()) pe00_done_ = static_cast<int64_t>(t);
-      const int64_t m = (f / p.n_tiles()) * R + r, n = (f % p.n_tiles()) * C + c;
+      const int64_t m = p.fold_mt(f) * R + r, n = p.fold_nt(f) * C + c;
       if (m >= p.M || n >= p.N) continue;
       ++st_.outputs;
       if (out_) {

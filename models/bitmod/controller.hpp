@@ -36,15 +36,25 @@ struct BitmodPlan {
   int meta_bits = 8;       ///< bits per group and column: integer scale (+ data-type selector)
   int act_bytes = 2;       ///< FP16 activations
   int out_bytes = 4;       ///< FP32 outputs
-  int64_t chunk_groups = 1;  ///< groups per K-chunk (one buffer unit)
+  int64_t a_chunk_groups = 1;  ///< groups per activation unit (K-chunk of an ifmap unit)
+  int64_t w_chunk_groups = 1;  ///< groups per weight unit (K-chunk of a filter unit)
+  bool n_outer = false;      ///< folds n-tile outer, m-tile inner (else m-tile outer)
   bool a_reuse = false;      ///< one activation unit per m-tile, used by all its folds
-  bool w_reuse = false;      ///< one weight unit per n-tile, used by every m-tile
+  bool w_reuse = false;      ///< one weight unit per n-tile, used by all its folds
 
   int64_t groups() const { return (K + group_size - 1) / group_size; }
-  int64_t chunks() const { return (groups() + chunk_groups - 1) / chunk_groups; }
+  int64_t a_chunks() const { return (groups() + a_chunk_groups - 1) / a_chunk_groups; }
+  int64_t w_chunks() const { return (groups() + w_chunk_groups - 1) / w_chunk_groups; }
   int64_t m_tiles() const { return (M + shape.rows() - 1) / shape.rows(); }
   int64_t n_tiles() const { return (N + shape.cols() - 1) / shape.cols(); }
   int64_t folds() const { return m_tiles() * n_tiles(); }
+  /// The m-tile and n-tile of fold f in the plan's loop order.
+  int64_t fold_mt(int64_t f) const { return n_outer ? f % m_tiles() : f / n_tiles(); }
+  int64_t fold_nt(int64_t f) const { return n_outer ? f / m_tiles() : f % n_tiles(); }
+  /// The fold of (m-tile, n-tile).
+  int64_t fold_of(int64_t mt, int64_t nt) const { return n_outer ? nt * m_tiles() + mt : mt * n_tiles() + nt; }
+  /// DRAM bytes the plan reads for A and W (each unit once) plus the output tiles.
+  uint64_t dram_bytes() const;
   int64_t group_len(int64_t g) const { return std::min(group_size, K - g * group_size); }
   int64_t group_quads(int64_t g) const { return (group_len(g) + pe.lanes - 1) / pe.lanes; }
   int64_t group_terms(int64_t g) const { return terms * group_quads(g); }
@@ -59,12 +69,15 @@ struct BitmodPlan {
   uint64_t w_bytes(int64_t cols, int64_t g0, int64_t ng) const;
 };
 
-/// Chooses the K-chunking and reuse (docs/bitmod-array.md): the largest number of whole
-/// groups whose activations (R rows) and weights (C columns) each fit one buffer slot;
-/// activations reused across n-tiles when all of K is one chunk; weights reused across
-/// m-tiles when the whole weight matrix fits one slot. Throws std::invalid_argument naming
+/// Chooses the K-chunking, loop order and reuse (docs/bitmod-array.md, "Mapping"): per buffer,
+/// the largest number of whole groups whose activations (R rows) or weights (C columns) fit
+/// one slot; an operand whose tile holds all of K in one chunk is fetched once for the
+/// consecutive folds of the outer loop's tile, and the other operand's tiles are kept for
+/// the whole GEMM if all of them fit one slot of a double-buffered buffer. Of the two loop orders the
+/// one with fewer DRAM bytes (m-tile outer on a tie). Throws std::invalid_argument naming
 /// `buffers.<name>.size` when not even one group (or one output tile) fits.
-BitmodPlan plan_bitmod(BitmodPlan base, const std::array<mem::BufferParams, mem::kNumBufs>& bufs);
+/// `order` forces the loop order (0 = m-tile outer, 1 = n-tile outer; tests).
+BitmodPlan plan_bitmod(BitmodPlan base, const std::array<mem::BufferParams, mem::kNumBufs>& bufs, int order = -1);
 
 /// Operand values for the cycle model (the fast engine needs none).
 struct BitmodOperands {

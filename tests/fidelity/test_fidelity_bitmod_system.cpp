@@ -39,7 +39,7 @@ struct Case {
   std::string label;
 };
 
-Case random_case(std::mt19937_64& rng, int memory_kind) {
+Case random_case(std::mt19937_64& rng, int memory_kind, int order) {
   auto pick = [&](uint64_t n) { return static_cast<int64_t>(rng() % n); };
   Case k;
   BitmodPlan& p = k.plan;
@@ -82,21 +82,27 @@ Case random_case(std::mt19937_64& rng, int memory_kind) {
       k.dram = mem::DramParams{static_cast<uint64_t>(1000 + pick(8000)), static_cast<uint64_t>(pick(40))};
       break;
   }
-  k.plan = plan_bitmod(p, k.bufs);
+  k.plan = plan_bitmod(p, k.bufs, order);
   std::ostringstream o;
   o << k.label << " M=" << p.M << " N=" << p.N << " K=" << p.K << " G=" << p.group_size << " T=" << p.terms
     << " L=" << p.pe.lanes << " tiles " << p.shape.tiles_r << "x" << p.shape.tiles_c << " of " << p.shape.tile_rows
-    << "x" << p.shape.tile_cols << " chunk=" << k.plan.chunk_groups << " a_reuse=" << k.plan.a_reuse
-    << " w_reuse=" << k.plan.w_reuse;
+    << "x" << p.shape.tile_cols << " chunks=" << k.plan.a_chunk_groups << "/" << k.plan.w_chunk_groups << " a_reuse=" << k.plan.a_reuse
+    << " w_reuse=" << k.plan.w_reuse << " n_outer=" << k.plan.n_outer;
   k.label = o.str();
   return k;
 }
 
 TEST(FidelityBitmodSystem, FastEqualsCycleModelOnRandomCases) {
   std::mt19937_64 rng(77);
-  int n = 0, stalls = 0, ofmap_stalls = 0, waits = 0;
+  int n = 0, stalls = 0, ofmap_stalls = 0, waits = 0, n_outer = 0, a_kept = 0, w_kept = 0;
   for (int it = 0; it < 400; ++it) {
-    const Case k = random_case(rng, it % 4);
+    // Even cases: the loop order plan_bitmod chooses; odd ones: the other order, forced.
+    int order = -1;
+    if (it % 2) {
+      std::mt19937_64 probe = rng;
+      order = random_case(probe, it % 4, -1).plan.n_outer ? 0 : 1;
+    }
+    const Case k = random_case(rng, it % 4, order);
     BitmodController cyc(k.plan, k.bufs, k.dram, nullptr, nullptr);
     const BitmodStats sc = run_bitmod_core(cyc, k.plan.shape, k.plan.pe);
     BitmodController fast(k.plan, k.bufs, k.dram, nullptr, nullptr);
@@ -109,6 +115,9 @@ TEST(FidelityBitmodSystem, FastEqualsCycleModelOnRandomCases) {
     stalls += c.stall_total() > 0;
     ofmap_stalls += c.stall[mem::kOfmap] > 0;
     waits += sc.array.pe.wait_cycles > 0;
+    n_outer += k.plan.n_outer;
+    a_kept += k.plan.n_outer && k.plan.a_reuse;
+    w_kept += !k.plan.n_outer && k.plan.w_reuse;
     ++n;
   }
   EXPECT_EQ(n, 400);
@@ -117,7 +126,13 @@ TEST(FidelityBitmodSystem, FastEqualsCycleModelOnRandomCases) {
   EXPECT_GT(stalls, 200);
   EXPECT_GT(ofmap_stalls, 5);
   EXPECT_GT(waits, 50);
-  std::printf("%d cases: %d with stalls, %d with ofmap stalls, %d with dequantiser waits\n", n, stalls, ofmap_stalls, waits);
+  // Both loop orders, and in each the inner operand kept for the whole GEMM.
+  EXPECT_GT(n_outer, 150);
+  EXPECT_GT(a_kept, 5);
+  EXPECT_GT(w_kept, 10);
+  std::printf("%d cases: %d with stalls, %d with ofmap stalls, %d with dequantiser waits, %d n-tile outer "
+              "(%d keeping all activations), %d m-tile outer keeping all weights\n",
+              n, stalls, ofmap_stalls, waits, n_outer, a_kept, w_kept);
 }
 
 }  // namespace

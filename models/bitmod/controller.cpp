@@ -210,23 +210,18 @@ void BitmodController::build_units() {
     }
   }
   // Otherwise each fold fetches its own K-chunks.
+  auto fold_chunks = [&](std::vector<Unit>* v, int64_t f, int64_t cg, bool act) {
+    for (int64_t g0 = 0; g0 < G; g0 += cg) {
+      Unit u;
+      u.first_step = step_key(f, g0);
+      u.uses = std::min(cg, G - g0);
+      u.bytes = act ? p.a_bytes(p.fold_rows(f), g0, u.uses) : p.w_bytes(p.fold_cols(f), g0, u.uses);
+      v->push_back(u);
+    }
+  };
   for (int64_t f = 0; f < F; ++f) {
-    for (int64_t c = 0; c < p.a_chunks() && !p.a_reuse; ++c) {
-      const int64_t g0 = c * p.a_chunk_groups, ng = std::min(p.a_chunk_groups, G - g0);
-      Unit u;
-      u.first_step = step_key(f, g0);
-      u.uses = ng;
-      u.bytes = p.a_bytes(p.fold_rows(f), g0, ng);
-      A.push_back(u);
-    }
-    for (int64_t c = 0; c < p.w_chunks() && !p.w_reuse; ++c) {
-      const int64_t g0 = c * p.w_chunk_groups, ng = std::min(p.w_chunk_groups, G - g0);
-      Unit u;
-      u.first_step = step_key(f, g0);
-      u.uses = ng;
-      u.bytes = p.w_bytes(p.fold_cols(f), g0, ng);
-      W.push_back(u);
-    }
+    if (!p.a_reuse) fold_chunks(&A, f, p.a_chunk_groups, true);
+    if (!p.w_reuse) fold_chunks(&W, f, p.w_chunk_groups, false);
   }
   outu_.resize(static_cast<size_t>(F));
   for (int64_t f = 0; f < F; ++f) {

@@ -54,6 +54,11 @@ struct ColumnOffer {
   uint8_t scale_q = 0;                  ///< the group's integer scale (used with group_last)
   bool output_last = false;             ///< the group is the output's last
   uint16_t channel_scale = 0x3c00;      ///< FP16 code of the column's second-level scale
+  bool operator==(const ColumnOffer& o) const {
+    return fmt == o.fmt && sel == o.sel && lanes_used == o.lanes_used && codes == o.codes &&
+           group_last == o.group_last && scale_q == o.scale_q && output_last == o.output_last &&
+           channel_scale == o.channel_scale;
+  }
 };
 
 /// One cycle of the array's inputs.
@@ -63,6 +68,7 @@ struct BitmodArrayIn {
   std::vector<std::array<uint16_t, 8>> acts;     ///< R entries: FP16 codes, lane i in [i]
   BitmodArrayIn() = default;
   BitmodArrayIn(int rows, int cols) : cols(static_cast<size_t>(cols)), acts(static_cast<size_t>(rows)) {}
+  bool operator==(const BitmodArrayIn& o) const { return valid == o.valid && cols == o.cols && acts == o.acts; }
 };
 
 /// One cycle of the array's outputs (after the rising edge).

@@ -7,6 +7,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "models/bitmod/array_sc.hpp"
 #include "models/bitmod/pe_sc.hpp"
 #include "models/systolic/array_sc.hpp"
 
@@ -93,28 +94,73 @@ SC_MODULE(BitmodSystem) {
   }
 };
 
-// BitMoD lockstep: controller, array model and RTL on the same offers, compared every cycle.
-SC_MODULE(BitmodLockstep) {
+// The BitMoD RTL as a SystemC module: clocks the Verilated array with the value on `in`.
+SC_MODULE(RtlBitmodSc) {
   sc_core::sc_in<bool> clk;
-  bitmod::BitmodController* ctl = nullptr;
-  std::unique_ptr<bitmod::BitmodArrayCore> core;
+  sc_core::sc_in<bool> rst;
+  sc_core::sc_in<bitmod::BitmodArrayIn> in;
+  sc_core::sc_out<bitmod::BitmodArrayOut> out;
   rtl::RtlBitmodArray* rtl = nullptr;
-  const LockstepOptions* opt = nullptr;
-  LockstepResult* res = nullptr;
-  bitmod::BitmodArrayIn in;
-  bitmod::BitmodArrayOut om, orl;
-  bool ready = false, tracing = false, corrupted = false;
-  uint64_t t = 0;
-  std::exception_ptr error;
+  bitmod::BitmodArrayOut buf;
 
-  SC_CTOR(BitmodLockstep) {
-    SC_METHOD(tick);
+  SC_CTOR(RtlBitmodSc) {
+    SC_METHOD(on_clock);
     sensitive << clk.pos();
     dont_initialize();
   }
 
+  void on_clock() {
+    if (!rtl) return;
+    const bitmod::ArrayShape& s = rtl->shape();
+    if (rst.read()) {
+      rtl->reset();
+      buf = bitmod::BitmodArrayOut(s.rows(), s.cols());
+    } else if (in.read().cols.size() == static_cast<size_t>(s.cols()) &&
+               in.read().acts.size() == static_cast<size_t>(s.rows())) {
+      rtl->step(in.read(), &buf);
+    }
+    out.write(buf);
+  }
+};
+
+// BitMoD lockstep bench: the SystemC array module (bitmod::BitmodArray) and the RTL read one
+// input signal and step on the rising edge; this process runs on the falling edge: it
+// compares their output signals (the cycle that just ended), hands the model's outputs to
+// the controller, and drives the next cycle's offer (the ready/valid handshake needs the
+// array's in_ready of the cycle before, which the half-cycle offset provides).
+SC_MODULE(BitmodLockstep) {
+  sc_core::sc_in<bool> clk;
+  sc_core::sc_signal<bool> rst{"rst"};
+  sc_core::sc_signal<bitmod::BitmodArrayIn> in{"in"};
+  sc_core::sc_signal<bitmod::BitmodArrayOut> out_model{"out_model"}, out_rtl{"out_rtl"};
+  bitmod::BitmodArray model{"model", bitmod::ArrayShape{1, 1, 1, 1}};
+  RtlBitmodSc rtl_sc{"rtl"};
+
+  bitmod::BitmodController* ctl = nullptr;
+  const LockstepOptions* opt = nullptr;
+  LockstepResult* res = nullptr;
+  int phase = 0;  ///< 0: assert reset, 1: release it and drive cycle 0, 2: running
+  bool tracing = false, corrupted = false;
+  uint64_t t = 0;
+  bitmod::BitmodArrayIn next;
+  std::exception_ptr error;
+
+  SC_CTOR(BitmodLockstep) {
+    model.clk(clk);
+    model.rst(rst);
+    model.in(in);
+    model.out(out_model);
+    rtl_sc.clk(clk);
+    rtl_sc.rst(rst);
+    rtl_sc.in(in);
+    rtl_sc.out(out_rtl);
+    SC_METHOD(stimulus);
+    sensitive << clk.neg();
+    dont_initialize();
+  }
+
   void stop() {
-    if (tracing) rtl->close_trace();
+    if (tracing) rtl_sc.rtl->close_trace();
     tracing = false;
     ctl = nullptr;
     sc_core::sc_pause();
@@ -131,25 +177,42 @@ SC_MODULE(BitmodLockstep) {
     stop();
   }
 
-  void tick() {
+  void drive(bool ready) {
+    if (!opt->wave_path.empty() && !tracing && t >= opt->trace_from) {
+      rtl_sc.rtl->open_trace(opt->wave_path);
+      tracing = true;
+    }
+    bitmod::BitmodArrayCore& core = model.core();
+    ctl->drive(t, ready, {core.pe(0, 0).ready(), core.pe_input_valid(0, 0)}, &next);
+    in.write(next);
+  }
+
+  void stimulus() {
     if (!ctl) return;
     try {
-      if (!opt->wave_path.empty() && !tracing && t >= opt->trace_from) {
-        rtl->open_trace(opt->wave_path);
-        tracing = true;
+      if (phase == 0) {  // both reset at the next rising edge
+        rst.write(true);
+        phase = 1;
+        return;
       }
-      ctl->drive(t, ready, {core->pe(0, 0).ready(), core->pe_input_valid(0, 0)}, &in);
-      core->step(in, &om);
-      rtl->step(in, &orl);
-      // Test hook: corrupt PE (0, 0)'s first output at or after the given cycle.
-      if (opt->corrupt_at_cycle >= 0 && static_cast<int64_t>(t) >= opt->corrupt_at_cycle && orl.out_valid[0] &&
-          !corrupted) {
+      if (phase == 1) {
+        rst.write(false);
+        phase = 2;
+        t = 0;
+        drive(model.core().in_ready());
+        return;
+      }
+      // The rising edge just clocked cycle t into both.
+      const bitmod::BitmodArrayOut& om = out_model.read();
+      bitmod::BitmodArrayOut orl = out_rtl.read();
+      if (opt->corrupt_at_cycle >= 0 && static_cast<int64_t>(t) >= opt->corrupt_at_cycle && !orl.out_valid.empty() &&
+          orl.out_valid[0] && !corrupted) {  // test hook: PE (0, 0)'s first output from then on
         orl.out_bits[0] ^= 1;
         corrupted = true;
       }
       ++res->cycles;
       if (om.in_ready != orl.in_ready) return mismatch(0, 0, "in_ready", om.in_ready, orl.in_ready);
-      const int C = core->shape().cols();
+      const int C = model.core().shape().cols();
       for (size_t k = 0; k < om.out_valid.size(); ++k) {
         const int r = static_cast<int>(k) / C, c = static_cast<int>(k) % C;
         const std::string at = "[" + std::to_string(r) + "][" + std::to_string(c) + "]";
@@ -160,10 +223,10 @@ SC_MODULE(BitmodLockstep) {
         res->outputs += om.out_valid[k];
       }
       ctl->collect(t, om);
-      ready = om.in_ready;
+      if (ctl->done()) return stop();
       ++t;
       if (opt->progress && (t & 0xffff) == 0) opt->progress(t);
-      if (ctl->done()) stop();
+      drive(om.in_ready);
     } catch (...) {
       error = std::current_exception();
       stop();
@@ -419,22 +482,20 @@ LockstepResult run_bitmod_lockstep(bitmod::BitmodController& ctl, const bitmod::
                                    rtl::RtlBitmodArray& rtl, const LockstepOptions& opt) {
   BitmodLockstep& b = bench().bitmod_lockstep;
   LockstepResult res;
-  rtl.reset();
-  b.core = std::make_unique<bitmod::BitmodArrayCore>(shape);
-  b.rtl = &rtl;
+  b.model.configure(shape);
+  b.rtl_sc.rtl = &rtl;
   b.opt = &opt;
   b.res = &res;
-  b.in = bitmod::BitmodArrayIn(shape.rows(), shape.cols());
-  b.om = b.orl = bitmod::BitmodArrayOut(shape.rows(), shape.cols());
-  b.ready = b.core->in_ready();
+  b.phase = 0;
   b.tracing = false;
   b.corrupted = false;
   b.t = 0;
+  b.next = bitmod::BitmodArrayIn(shape.rows(), shape.cols());
   b.error = nullptr;
   b.ctl = &ctl;
   sc_core::sc_start();
   b.ctl = nullptr;
-  b.rtl = nullptr;
+  b.rtl_sc.rtl = nullptr;
   if (b.error) std::rethrow_exception(b.error);
   return res;
 }

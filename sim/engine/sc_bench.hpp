@@ -63,10 +63,11 @@ struct LockstepOptions {
   CycleCallback progress;
 };
 
-/// The BitMoD lockstep: one SystemC process drives the controller's offers into the BitMoD
-/// array model (BitmodArrayCore, as the cycle engine clocks it) and the Verilated RTL and
-/// compares `in_ready` and every PE's out_valid and output bits on every cycle; stops at the
-/// first mismatch (column = PE column, pe_row = PE row, signal e.g. "out_bits[2][1]").
+/// The BitMoD lockstep: the controller's offers go onto one signal read by the SystemC array
+/// module (bitmod::BitmodArray) and the Verilated RTL (as a SystemC module); a scoreboard
+/// compares their output signals, `in_ready` and every PE's out_valid and output bits, on
+/// every cycle; stops at the first mismatch (column = PE column, pe_row = PE row, signal e.g.
+/// "out_bits[2][1]").
 LockstepResult run_bitmod_lockstep(bitmod::BitmodController& ctl, const bitmod::ArrayShape& shape,
                                    rtl::RtlBitmodArray& rtl, const LockstepOptions& opt);
 

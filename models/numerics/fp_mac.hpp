@@ -20,8 +20,21 @@
 //    0x7FC00000 (sign and payload are not propagated; the RTL does the same).
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 namespace tpesim::num {
+
+/// FP32 bits <-> float (bit copies).
+inline float fp32_from_bits(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, sizeof f);
+  return f;
+}
+inline uint32_t fp32_to_bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  return b;
+}
 
 /// The canonical quiet NaN every NaN result is returned as.
 inline constexpr uint32_t kFp32CanonicalNaN = 0x7FC00000u;

@@ -20,17 +20,8 @@ const char* to_string(MixpeVariant v) {
 
 namespace {
 
-float bits_to_float(uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
-
-uint32_t float_to_bits(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
+float bits_to_float(uint32_t b) { return fp32_from_bits(b); }
+uint32_t float_to_bits(float f) { return fp32_to_bits(f); }
 
 double fp16_value(uint16_t h) { return bits_to_float(fp16_to_fp32_bits(h)); }
 

@@ -19,16 +19,8 @@ namespace tpesim::num {
 
 namespace {
 
-float as_float(uint32_t v) {
-  float f;
-  std::memcpy(&f, &v, sizeof f);
-  return f;
-}
-uint32_t as_bits(float f) {
-  uint32_t v;
-  std::memcpy(&v, &f, sizeof v);
-  return v;
-}
+float as_float(uint32_t v) { return fp32_from_bits(v); }
+uint32_t as_bits(float f) { return fp32_to_bits(f); }
 bool f32_nan(uint32_t v) { return (v & 0x7FFFFFFFu) > 0x7F800000u; }
 bool f32_inf(uint32_t v) { return (v & 0x7FFFFFFFu) == 0x7F800000u; }
 bool f16_nan(uint16_t h) { return (h & 0x7FFFu) > 0x7C00u; }

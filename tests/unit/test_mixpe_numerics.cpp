@@ -18,16 +18,8 @@
 namespace tpesim::num::mixpe {
 namespace {
 
-float f32(uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
-uint32_t b32(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
+float f32(uint32_t b) { return fp32_from_bits(b); }
+uint32_t b32(float f) { return fp32_to_bits(f); }
 uint16_t h(double v) { return static_cast<uint16_t>(fp16_bits(std::fabs(v)) | (v < 0 ? 0x8000u : 0u)); }
 
 TEST(MixpeNumerics, ShiftAddEqualsProductForEveryCodeAndInt8) {

@@ -483,9 +483,10 @@ void Controller::fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n) {
       fast_arr_.output_writes += np * nq;
       st_.outputs += np * nq;
       outputs_left_ -= np * nq;
-      rows_to_ofmap(np, false);
-      add_writeback(static_cast<int64_t>(t) + (n - 1) + (f.np - 1) + (f.nq - 1) + 2, f.out_unit,
-                    static_cast<int>(f.nq - 1));
+      rows_to_ofmap(np, !f.first_k);
+      if (f.last_k)
+        add_writeback(static_cast<int64_t>(t) + (n - 1) + (f.np - 1) + (f.nq - 1) + 2, f.out_unit,
+                      static_cast<int>(f.nq - 1));
     }
   }
 }

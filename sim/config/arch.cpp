@@ -37,7 +37,7 @@ namespace {
 /// Engines an arch file may select (the `engine` key). Grows as engines land.
 const std::vector<std::string> kEngines = {"systolic", "bitmod"};
 /// Keys that only the systolic engine reads, and the BitMoD engine's own keys.
-const std::vector<std::string> kSystolicOnly = {"dataflow", "fold_overlap", "weight_preload", "pe.weight",
+const std::vector<std::string> kSystolicOnly = {"dataflow", "fold_overlap", "weight_preload", "os_k_fold", "pe.weight",
                                                 "pe.acc_bits", "pe.overflow"};
 
 constexpr uint64_t kKiB = 1024;
@@ -340,6 +340,9 @@ void set_fold_overlap(Builder& b, const YAML::Node& n, const Loc& at) {
 void set_weight_preload(Builder& b, const YAML::Node& n, const Loc& at) {
   b.spec.weight_preload = read_bool(n, at);
 }
+void set_os_k_fold(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.os_k_fold = read_int(n, at, 0, int64_t{1} << 31);
+}
 void set_clock(Builder& b, const YAML::Node& n, const Loc& at) {
   b.spec.clock_hz = read_clock(n, at);
 }
@@ -413,6 +416,7 @@ const std::vector<LeafKey>& leaf_keys() {
       {"dataflow", set_dataflow},
       {"fold_overlap", set_fold_overlap},
       {"weight_preload", set_weight_preload},
+      {"os_k_fold", set_os_k_fold},
       {"clock", set_clock},
       {"pe.act", set_act},
       {"pe.weight", set_weight},
@@ -600,6 +604,8 @@ void finish(Builder& b) {
   } else {
     for (const auto& [k, at] : b.origin)
       if (k.rfind("bitmod.", 0) == 0) fail(at, "only for engine bitmod");
+    if (a.os_k_fold != 0 && a.dataflow != Dataflow::kOS)
+      fail(origin_of(b, {"os_k_fold", "dataflow"}), "splits output-stationary folds: set dataflow: os, or remove it");
   }
   if (!a.is_bitmod() && a.act_fp16 != a.weight_fp16)
     fail(origin_of(b, {"pe.act", "pe.weight"}),
@@ -788,6 +794,7 @@ std::string to_yaml(const ArchSpec& a) {
     << "dataflow: " << to_string(a.dataflow) << "\n"
     << "fold_overlap: " << (a.fold_overlap ? "true" : "false") << "\n"
     << "weight_preload: " << (a.weight_preload ? "true" : "false") << "\n"
+    << (a.os_k_fold ? "os_k_fold: " + std::to_string(a.os_k_fold) + "\n" : std::string())
     << "clock: " << format_clock(a.clock_hz) << "\n"
     << "pe:\n"
     << "  act: " << (a.act_fp16 ? std::string("fp16") : a.act.name()) << "\n"

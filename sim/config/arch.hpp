@@ -47,6 +47,9 @@ struct ArchSpec {
   Dataflow dataflow = Dataflow::kWS;
   bool fold_overlap = true;    ///< next fold enters before the previous drains
   bool weight_preload = true;  ///< two stationary banks: next fold's tile shifts in during compute
+  /// os only: split the reduction into folds of at most this many wavefronts (0 = all of K);
+  /// the folds' partial sums are combined in the ofmap buffer (docs/timing.md).
+  int64_t os_k_fold = 0;
   num::IntFormat act{8, true};     ///< A (activation) format
   num::IntFormat weight{8, true};  ///< B (weight) format
   /// pe.act / pe.weight given as fp16: the FP16 x FP16 MAC PE with an FP32 accumulator

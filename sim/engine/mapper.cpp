@@ -140,26 +140,36 @@ Schedule map_gemm(const ArchSpec& a, const Gemm& g) {
                                           static_cast<int64_t>(fi_slot / b_per_k)});
     UnitList ul{&s.units[mem::kIfmap]}, tl{&s.units[mem::kFilter]}, ol{&s.units[mem::kOfmap]};
     const int64_t MT = cdiv(s.M, R), NT = cdiv(s.N, C), KC = cdiv(s.K, kc);
-    s.folds.reserve(static_cast<size_t>(MT * NT));
+    // With os_k_fold, each output tile's reduction runs as several folds of at most that many
+    // wavefronts (partial sums combined in the ofmap buffer); the K-chunk units are shared
+    // by the folds that overlap them.
+    const int64_t kf = a.os_k_fold > 0 ? std::min<int64_t>(a.os_k_fold, s.K) : s.K, KF = cdiv(s.K, kf);
+    s.folds.reserve(static_cast<size_t>(MT * NT * KF));
     for (int64_t mt = 0; mt < MT; ++mt)
       for (int64_t nt = 0; nt < NT; ++nt) {
-        Fold f;
-        f.p0 = mt * R;
-        f.np = std::min(R, s.M - f.p0);
-        f.q0 = nt * C;
-        f.nq = std::min(C, s.N - f.q0);
-        f.k0 = 0;
-        f.nk = s.K;
-        f.out_unit = ol.add(mt * NT + nt, ceil_bytes(static_cast<uint64_t>(f.np * f.nq), s.out_bits));
-        for (int64_t kci = 0; kci < KC; ++kci) {
-          const int64_t k0 = kci * kc, kn = std::min(kc, s.K - k0);
-          Chunk ch;
-          ch.w_end = k0 + kn;
-          ch.left_unit = ul.add(mt * KC + kci, ceil_bytes(static_cast<uint64_t>(f.np * kn), a.act.bits));
-          ch.top_unit = tl.add(nt * KC + kci, ceil_bytes(static_cast<uint64_t>(f.nq * kn), a.weight.bits));
-          f.chunks.push_back(ch);
+        const int64_t np = std::min(R, s.M - mt * R), nq = std::min(C, s.N - nt * C);
+        const int out_unit = ol.add(mt * NT + nt, ceil_bytes(static_cast<uint64_t>(np * nq), s.out_bits));
+        for (int64_t kfi = 0; kfi < KF; ++kfi) {
+          Fold f;
+          f.p0 = mt * R;
+          f.np = np;
+          f.q0 = nt * C;
+          f.nq = nq;
+          f.k0 = kfi * kf;
+          f.nk = std::min(kf, s.K - f.k0);
+          f.first_k = kfi == 0;
+          f.last_k = kfi + 1 == KF;
+          f.out_unit = out_unit;
+          for (int64_t kci = f.k0 / kc; kci < KC && kci * kc < f.k0 + f.nk; ++kci) {
+            const int64_t k0 = kci * kc, kn = std::min(kc, s.K - k0);
+            Chunk ch;
+            ch.w_end = std::min(k0 + kn, f.k0 + f.nk) - f.k0;
+            ch.left_unit = ul.add(mt * KC + kci, ceil_bytes(static_cast<uint64_t>(f.np * kn), a.act.bits));
+            ch.top_unit = tl.add(nt * KC + kci, ceil_bytes(static_cast<uint64_t>(f.nq * kn), a.weight.bits));
+            f.chunks.push_back(ch);
+          }
+          s.folds.push_back(std::move(f));
         }
-        s.folds.push_back(std::move(f));
       }
     return s;
   }

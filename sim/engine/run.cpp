@@ -85,7 +85,9 @@ GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uin
   if (verify) {
     const auto A = ops.matrix_a(static_cast<int64_t>(g.M), static_cast<int64_t>(g.K));
     const auto B = ops.matrix_b(static_cast<int64_t>(g.K), static_cast<int64_t>(g.N));
-    const int64_t chunk = arch.dataflow == Dataflow::kOS ? static_cast<int64_t>(g.K) : arch.rows;
+    const int64_t chunk = arch.dataflow != Dataflow::kOS ? arch.rows
+                          : arch.os_k_fold > 0        ? arch.os_k_fold
+                                                      : static_cast<int64_t>(g.K);
     const auto ref = arch.fp16() ? gemm_fp16_reference(A, B, chunk) : num::gemm_accumulate(A, B, arch.acc, chunk);
     if (!(ref == out))
       throw InternalError("systolic engine: " + g.name + ": outputs differ from the reference GEMM");

@@ -1,7 +1,8 @@
 // The fast engine gives exactly the cycle model's numbers: total cycles, stall cycles per
 // buffer, buffer and DRAM traffic, and every array action count, on random shapes
-// (sim/engine/shapes.cpp, fixed seeds) for every dataflow, every fold mode, four array
-// shapes (square, non-square both ways, 1xN) and memory from ample to starved.
+// (sim/engine/shapes.cpp, fixed seeds) for every dataflow, every fold mode (for os: with and
+// without K-split folds), four array shapes (square, non-square both ways, 1xN) and memory
+// from ample to starved.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -42,6 +43,9 @@ ArchSpec arch_of(const Case& c) {
   a.dataflow = c.df;
   a.fold_overlap = c.overlap;
   a.weight_preload = c.preload;
+  // Output-stationary has no stationary banks: its "preload" cases split the reduction into
+  // folds of 5 wavefronts instead (os_k_fold; partial sums combined in the ofmap buffer).
+  if (c.df == Dataflow::kOS && c.preload) a.os_k_fold = 5;
   for (BufferSpec* b : {&a.ifmap, &a.filter, &a.ofmap}) {
     b->size_bytes = c.mem->size;
     b->double_buffered = c.mem->dbl;
@@ -111,7 +115,8 @@ std::vector<Case> cases() {
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const Case& c = info.param;
-  return std::string(to_string(c.df)) + (c.overlap ? "_overlap" : "") + (c.preload ? "_preload" : "") +
+  return std::string(to_string(c.df)) + (c.overlap ? "_overlap" : "") +
+         (c.preload ? (c.df == Dataflow::kOS ? "_kfold5" : "_preload") : "") +
          "_" + c.mem->name + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols);
 }
 

@@ -187,3 +187,38 @@ TEST(SystolicTraffic, DramBytesAreTheTilesOnce) {
 
 }  // namespace
 }  // namespace tpesim
+
+namespace tpesim {
+namespace {
+
+// os_k_fold: the reduction of each output tile runs as folds of at most os_k_fold
+// wavefronts; every fold's partial sums leave through the column output registers (one value
+// per cycle per column), so with overlap fold g's last wavefront waits until
+// E[g-1] + rows(g-1) (docs/timing.md). 4x4 array, M = N = 4, K = 12:
+//  - os_k_fold 4 (= R): 3 folds back to back, E[last] = 11, total = 11 + R + C - 1 = 18, the
+//    same as one fold of K = 12 (K + R + C - 2 = 18);
+//  - os_k_fold 2 (< R): 6 folds, fold g's last wavefront at E[g] = 1 + 4g (the output port
+//    takes R = 4 cycles per fold), E[5] = 21, total = 21 + 7 = 28.
+// Outputs are checked against gemm_accumulate summed in the same chunks (run_gemm verifies).
+TEST(SystolicTiming, OsKFoldSplitsTheReduction) {
+  ArchSpec a = ideal(4, 4, Dataflow::kOS, true, false);
+  for (auto [kf, expect] : {std::pair<int64_t, uint64_t>{0, 18}, {4, 18}, {2, 28}}) {
+    a.os_k_fold = kf;
+    const GemmRun r = run(a, gemm(4, 4, 12));
+    EXPECT_EQ(r.ctl.end_cycle - r.ctl.stall_total(), expect) << "os_k_fold " << kf;
+    EXPECT_TRUE(r.verified);
+    EXPECT_EQ(r.folds, kf ? 12u / static_cast<uint64_t>(kf) : 1u);
+  }
+  // Partial last fold and several output tiles, integer and FP16 PEs: outputs verified.
+  a.os_k_fold = 5;
+  EXPECT_TRUE(run(a, gemm(9, 6, 23)).verified);
+  a.act_fp16 = a.weight_fp16 = true;
+  a.act = a.weight = num::IntFormat{16, true};
+  EXPECT_TRUE(run(a, gemm(5, 7, 17)).verified);
+  // Only for os.
+  EXPECT_THROW(load_arch(std::string(TPESIM_SOURCE_DIR) + "/models/presets/default.yaml", {{"os_k_fold", "4"}}),
+               ConfigError);
+}
+
+}  // namespace
+}  // namespace tpesim

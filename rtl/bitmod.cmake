@@ -197,7 +197,12 @@ else()
   message(WARNING "verilator not found: test rtl_lint_bitmod is not defined")
 endif()
 if(YOSYS_EXE)
-  set(_bm_synth "YOSYS=${YOSYS_EXE} sh ${BITMOD_RTL_DIR}/synth_check.sh ${BITMOD_RTL_DIR}")
+  set(_bm_sources "")
+  foreach(_f bitmod_lzc bitmod_norm bitmod_round_pack bitmod_fadd_core bitmod_acc_add bitmod_fp32_add_fix
+             bitmod_fp32_mul_fp16 bitmod_dot bitmod_pe bitmod_term_decode bitmod_encoder bitmod_delay bitmod_array)
+    string(APPEND _bm_sources " ${BITMOD_RTL_DIR}/${_f}.v")
+  endforeach()
+  set(_bm_synth "YOSYS=${YOSYS_EXE} sh ${PROJECT_SOURCE_DIR}/tools/synth/yosys_check.sh -s '${_bm_sources}'")
   add_test(NAME rtl_synth_bitmod
            COMMAND sh -c "set -e
              ${_bm_synth} bitmod_pe

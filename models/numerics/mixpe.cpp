@@ -139,7 +139,8 @@ std::vector<uint32_t> gemm_mixpe(MixpeVariant v, int64_t m, const std::vector<in
             P += shift_add_int(w.q[static_cast<size_t>(k * N + j)], w.bits, w.is_signed, a);
             A += a;
           }
-          P = static_cast<int32_t>(static_cast<uint32_t>(P));  // 32-bit wrap (cannot wrap in range)
+          P = static_cast<int32_t>(static_cast<uint32_t>(P));  // 32-bit registers (cannot wrap in range)
+          A = static_cast<int32_t>(static_cast<uint32_t>(A));
           y = dequant_int(y, P, A, w.zero[gi], w.scale[gi]);
         } else if (v == MixpeVariant::kW4A16) {
           uint32_t P = 0, A = 0;

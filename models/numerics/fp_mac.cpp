@@ -2,6 +2,8 @@
 // algorithm of rtl/systolic/fp16_fp32_mac.v (same stages, same widths). See fp_mac.hpp.
 #include "models/numerics/fp_mac.hpp"
 
+#include <stdexcept>
+
 namespace tpesim::num {
 namespace {
 
@@ -173,6 +175,16 @@ uint32_t fp_mac_fp16_fp32(uint32_t acc, uint16_t a, uint16_t b) {
   // A zero accumulator enters the adder as significand 0 with lsb 0 (below the product's
   // >= 101): the product is X, the sum is exactly the product (it fits FP32), signed as it.
   return add_round(f32_operand(acc), prod);
+}
+
+uint16_t fp16_from_int(int32_t v) {
+  if (v < -2048 || v > 2048) throw std::invalid_argument("fp16_from_int: |v| > 2048 is not exact");
+  if (v == 0) return 0;
+  const uint32_t mag = static_cast<uint32_t>(v < 0 ? -v : v);
+  int e = 0;
+  while ((mag >> (e + 1)) != 0) ++e;  // mag in [2^e, 2^(e+1))
+  const uint32_t frac = (mag << (10 - e)) & 0x3FFu;  // exact: e <= 11, mag has <= 11 bits
+  return static_cast<uint16_t>((v < 0 ? 0x8000u : 0u) | static_cast<uint32_t>(e + 15) << 10 | frac);
 }
 
 }  // namespace tpesim::num

@@ -36,6 +36,9 @@ inline uint32_t fp32_to_bits(float f) {
   return b;
 }
 
+/// The FP16 code of an integer |v| <= 2048 (exact). Throws std::invalid_argument otherwise.
+uint16_t fp16_from_int(int32_t v);
+
 /// The canonical quiet NaN every NaN result is returned as.
 inline constexpr uint32_t kFp32CanonicalNaN = 0x7FC00000u;
 

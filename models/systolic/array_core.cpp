@@ -48,8 +48,9 @@ void ArrayCore::reset() {
 
 int64_t ArrayCore::mac(int64_t base, int64_t a, int64_t b) const {
   if (!p_.fp) return accf_.add(base, a * b);
-  const uint32_t r = num::fp_mac_fp16_fp32(static_cast<uint32_t>(base), static_cast<uint16_t>(a),
-                                           static_cast<uint16_t>(b));
+  // An integer top operand (bw < 16) enters the FP MAC as the FP16 value it equals exactly.
+  const uint16_t bh = p_.bw < 16 ? num::fp16_from_int(static_cast<int32_t>(b)) : static_cast<uint16_t>(b);
+  const uint32_t r = num::fp_mac_fp16_fp32(static_cast<uint32_t>(base), static_cast<uint16_t>(a), bh);
   return static_cast<int32_t>(r);  // FP32 bits, sign-extended like a 32-bit accumulator
 }
 

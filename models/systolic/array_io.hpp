@@ -18,8 +18,11 @@ struct ArrayParams {
   int acc = 32;             ///< accumulator width (bits)
   bool sat = false;         ///< saturate (true) or wrap (false) on overflow
   bool stationary = false;  ///< DF: false = output-stationary, true = ws/is datapath
-  /// FP: operands are FP16 codes, the accumulator holds FP32 bits (sign-extended from bit
-  /// 31), and each MAC is num::fp_mac_fp16_fp32 (RNE, docs/numerics.md); aw = bw = 16, acc = 32.
+  /// FP: the left operand is an FP16 code, the accumulator holds FP32 bits (sign-extended
+  /// from bit 31), and each MAC is num::fp_mac_fp16_fp32 (RNE, docs/numerics.md); aw = 16,
+  /// acc = 32. The top operand is an FP16 code if bw = 16, else a bw-bit integer weight whose
+  /// product with the activation is exact (the FP16 x INT PE, MixPE's W4A16 MAC: the same
+  /// result as an FP16 MAC with the integer as an FP16 value; docs/mixpe-pe.md).
   bool fp = false;
   bool operator==(const ArrayParams& o) const {
     return rows == o.rows && cols == o.cols && aw == o.aw && a_signed == o.a_signed &&

@@ -607,13 +607,19 @@ void finish(Builder& b) {
     if (a.os_k_fold != 0 && a.dataflow != Dataflow::kOS)
       fail(origin_of(b, {"os_k_fold", "dataflow"}), "splits output-stationary folds: set dataflow: os, or remove it");
   }
-  if (!a.is_bitmod() && a.act_fp16 != a.weight_fp16)
+  if (!a.is_bitmod() && a.weight_fp16 && !a.act_fp16)
     fail(origin_of(b, {"pe.act", "pe.weight"}),
-         "the FP16 PE multiplies fp16 by fp16: set both pe.act and pe.weight to fp16, or neither");
-  if (!a.is_bitmod() && a.fp16() && a.acc.bits != 32)
+         "fp16 weights need fp16 activations (the FP16 PE): set pe.act to fp16 too");
+  if (!a.is_bitmod() && a.fp16_int() && a.dataflow == Dataflow::kIS)
+    fail(origin_of(b, {"dataflow", "pe.weight"}),
+         "the FP16 x INT PE takes activations from the left edge: dataflow os or ws (is streams the weights there)");
+  if (!a.is_bitmod() && a.fp16_int() && a.weight.bits > 8)
+    fail(origin_of(b, {"pe.weight", "pe.act"}),
+         "the FP16 x INT PE takes integer weights of at most 8 bits, got " + a.weight.name());
+  if (!a.is_bitmod() && a.fp_pe() && a.acc.bits != 32)
     fail(origin_of(b, {"pe.acc_bits"}), "an fp16 PE accumulates in FP32: pe.acc_bits must be 32");
   const int need = std::max(a.act.bits, a.weight.bits) + 1;
-  if (!a.is_bitmod() && a.acc.bits < need)
+  if (!a.is_bitmod() && !a.fp_pe() && a.acc.bits < need)
     fail(origin_of(b, {"pe.acc_bits", "pe.act", "pe.weight"}),
          std::to_string(a.acc.bits) + " bits are too narrow for " +
              (a.act.bits >= a.weight.bits ? a.act.name() : a.weight.name()) +

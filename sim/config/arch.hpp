@@ -56,6 +56,11 @@ struct ArchSpec {
   /// (both must be fp16; act/weight then hold {16 bits} for the byte arithmetic).
   bool act_fp16 = false, weight_fp16 = false;
   bool fp16() const { return act_fp16 && weight_fp16; }
+  /// pe.act fp16 with an integer pe.weight of at most 8 bits: the FP16 x INT MAC PE
+  /// (MixPE's W4A16 MAC: shift-and-add product, FP32 accumulator; docs/mixpe-pe.md).
+  bool fp16_int() const { return act_fp16 && !weight_fp16; }
+  /// Either FP PE (FP32 accumulator).
+  bool fp_pe() const { return act_fp16; }
   num::AccFormat acc{32, num::Overflow::kWrap};
   double clock_hz = 1e9;  ///< clock frequency
   BufferSpec ifmap;       ///< holds A

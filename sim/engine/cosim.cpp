@@ -52,7 +52,7 @@ std::vector<Gemm> random_gemms(const ArchSpec& arch, int n, uint64_t seed) {
     g.N = dim(C);
     g.K = dim(R);
     g.weight_dtype = arch.fp16() ? "fp16" : arch.weight.name();
-    g.act_dtype = arch.fp16() ? "fp16" : arch.act.name();
+    g.act_dtype = arch.fp_pe() ? "fp16" : arch.act.name();
     out.push_back(g);
   }
   return out;
@@ -125,7 +125,7 @@ CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, con
   for (size_t i = 0; i < gemms.size(); ++i) {
     const Gemm& g = gemms[i];
     const systolic::Schedule s = map_gemm(arch, g);
-    const HashOperands ops(mix64(opt.seed + i), arch.act, arch.weight, arch.fp16());
+    const HashOperands ops(mix64(opt.seed + i), arch.act, arch.weight, arch.fp16(), arch.fp16_int());
     systolic::Controller ctl(s, bufs, dram, ops, nullptr);
     LockstepOptions lo;
     lo.corrupt_at_cycle = opt.corrupt_at_cycle;

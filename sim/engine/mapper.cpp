@@ -60,6 +60,10 @@ systolic::ArrayParams array_params(const ArchSpec& a) {
     p.a_signed = p.b_signed = true;
     p.acc = 32;
     p.sat = false;
+  } else if (a.fp16_int()) {  // FP16 x INT MAC (integer weights on the top edge, os/ws)
+    p.fp = true;
+    p.acc = 32;
+    p.sat = false;
   }
   return p;
 }
@@ -83,6 +87,16 @@ mem::DramParams dram_params(const ArchSpec& a) {
 }
 
 void check_gemm_types(const ArchSpec& a, const Gemm& g, const std::string& src) {
+  if (a.fp16_int()) {
+    if (g.act_dtype != "fp16")
+      throw TraceError(where(src, g.line, "act_dtype", "'" + g.act_dtype + "' on an fp16 x " + a.weight.name() +
+                                                            " PE (pe.act is fp16 in the arch)"));
+    if (g.weight_dtype != a.weight.name())
+      throw TraceError(where(src, g.line, "weight_dtype",
+                             "'" + g.weight_dtype + "' does not match the PE's weight format '" + a.weight.name() +
+                                 "' (pe.weight in the arch)"));
+    return;
+  }
   if (a.fp16()) {
     for (const auto& [col, v] : {std::pair<const char*, const std::string*>{"weight_dtype", &g.weight_dtype},
                                  {"act_dtype", &g.act_dtype}})

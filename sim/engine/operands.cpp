@@ -5,7 +5,7 @@ namespace tpesim {
 int64_t HashOperands::draw(uint64_t which, int64_t i, int64_t j, const num::IntFormat& f) const {
   const uint64_t h = mix64(seed_ ^ mix64((which << 62) ^ (static_cast<uint64_t>(i) << 31) ^
                                          static_cast<uint64_t>(j)));
-  if (fp16_) {
+  if (fp16_ || (fp16_a_only_ && which == 0)) {
     const uint64_t code = h & 0xffff;
     return ((code >> 10) & 0x1f) == 0x1f ? static_cast<int64_t>(code & 0x83ff) : static_cast<int64_t>(code);
   }

@@ -13,9 +13,11 @@ namespace tpesim {
 
 class HashOperands : public systolic::Operands {
  public:
-  /// fp16: draw finite FP16 codes (any sign, exponent and mantissa; no inf/NaN) instead.
-  HashOperands(uint64_t seed, num::IntFormat a_fmt, num::IntFormat b_fmt, bool fp16 = false)
-      : seed_(seed), af_(a_fmt), bf_(b_fmt), fp16_(fp16) {}
+  /// fp16: draw finite FP16 codes (any sign, exponent and mantissa; no inf/NaN) instead, for
+  /// A and B, or for A only with fp16_a_only (the FP16 x INT PE).
+  HashOperands(uint64_t seed, num::IntFormat a_fmt, num::IntFormat b_fmt, bool fp16 = false,
+               bool fp16_a_only = false)
+      : seed_(seed), af_(a_fmt), bf_(b_fmt), fp16_(fp16), fp16_a_only_(fp16_a_only) {}
   int64_t a(int64_t m, int64_t k) const override { return draw(0, m, k, af_); }
   int64_t b(int64_t k, int64_t n) const override { return draw(1, k, n, bf_); }
   /// The whole A (M x K) or B (K x N) as matrices, for the reference GEMM.
@@ -27,6 +29,7 @@ class HashOperands : public systolic::Operands {
   uint64_t seed_;
   num::IntFormat af_, bf_;
   bool fp16_ = false;
+  bool fp16_a_only_ = false;
 };
 
 /// Operands held in matrices (tests, user-supplied data).

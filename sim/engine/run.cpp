@@ -37,7 +37,7 @@ num::IntMatrix gemm_fp16_reference(const num::IntMatrix& a, const num::IntMatrix
 
 GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uint64_t layer_seed) {
   const systolic::Schedule s = map_gemm(arch, g);
-  HashOperands ops(layer_seed, arch.act, arch.weight, arch.fp16());
+  HashOperands ops(layer_seed, arch.act, arch.weight, arch.fp16(), arch.fp16_int());
   // The fast engine computes timing and counts, not values: nothing to compare.
   const bool verify = opt.engine != "fast" && g.M * g.N * g.K <= opt.verify_limit;
   num::IntMatrix out;
@@ -88,7 +88,10 @@ GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uin
     const int64_t chunk = arch.dataflow != Dataflow::kOS ? arch.rows
                           : arch.os_k_fold > 0        ? arch.os_k_fold
                                                       : static_cast<int64_t>(g.K);
-    const auto ref = arch.fp16() ? gemm_fp16_reference(A, B, chunk) : num::gemm_accumulate(A, B, arch.acc, chunk);
+    num::IntMatrix Bh = B;  // the FP16 x INT PE: integer weights as the FP16 values they equal
+    if (arch.fp16_int())
+      for (auto& v : Bh.v) v = num::fp16_from_int(static_cast<int32_t>(v));
+    const auto ref = arch.fp_pe() ? gemm_fp16_reference(A, Bh, chunk) : num::gemm_accumulate(A, B, arch.acc, chunk);
     if (!(ref == out))
       throw InternalError("systolic engine: " + g.name + ": outputs differ from the reference GEMM");
     r.verified = true;
@@ -123,7 +126,9 @@ LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun
   L.mapping_efficiency =
       r.fold_wavefronts ? static_cast<double>(g.M * g.N * g.K) / (pes * r.fold_wavefronts) : 0;
   const std::string mac =
-      arch.fp16() ? std::string("mac.fp16xfp16") : "mac." + arch.act.name() + "x" + arch.weight.name();
+      arch.fp16() ? std::string("mac.fp16xfp16")
+      : arch.fp16_int() ? "mac.fp16x" + arch.weight.name()
+                        : "mac." + arch.act.name() + "x" + arch.weight.name();
   L.actions[mac] = r.array.macs * n;
   L.actions["pe.operand_reg_writes"] = r.array.operand_reg_writes * n;
   L.actions["pe.acc_writes"] = r.array.acc_writes * n;

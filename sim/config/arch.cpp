@@ -35,7 +35,7 @@ const char* to_string(Dataflow d) {
 namespace {
 
 /// Engines an arch file may select (the `engine` key). Grows as engines land.
-const std::vector<std::string> kEngines = {"systolic", "bitmod"};
+const std::vector<std::string> kEngines = {"systolic", "bitmod", "mixpe"};
 /// Keys that only the systolic engine reads, and the BitMoD engine's own keys.
 const std::vector<std::string> kSystolicOnly = {"dataflow", "fold_overlap", "weight_preload", "os_k_fold", "pe.weight",
                                                 "pe.acc_bits", "pe.overflow"};
@@ -385,6 +385,12 @@ void set_acc_man_bits(Builder& b, const YAML::Node& n, const Loc& at) {
 void set_scale_bits(Builder& b, const YAML::Node& n, const Loc& at) {
   b.spec.bitmod.scale_bits = static_cast<int>(read_int(n, at, 1, 8));
 }
+void set_mixpe_variant(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.mixpe.variant = read_choice(n, at, {"w4a8", "w4a16", "fp16xint8"}, "MixPE variant");
+}
+void set_mixpe_weight_bits(Builder& b, const YAML::Node& n, const Loc& at) {
+  b.spec.mixpe.weight_bits = static_cast<int>(read_int(n, at, 2, 8));
+}
 void set_buffer_size(Builder& b, const YAML::Node& n, const Loc& at) {
   buffer_of(b, at).size_bytes = read_bytes(n, at, kMaxBufferSize);
 }
@@ -429,6 +435,8 @@ const std::vector<LeafKey>& leaf_keys() {
       {"bitmod.acc_exp_bits", set_acc_exp_bits},
       {"bitmod.acc_man_bits", set_acc_man_bits},
       {"bitmod.scale_bits", set_scale_bits},
+      {"mixpe.variant", set_mixpe_variant},
+      {"mixpe.weight_bits", set_mixpe_weight_bits},
       {"buffers.ifmap.size", set_buffer_size},
       {"buffers.ifmap.width", set_buffer_width},
       {"buffers.ifmap.double_buffered", set_double_buffered},
@@ -585,6 +593,8 @@ void finish(Builder& b) {
   }
 
   if (a.is_bitmod()) {
+    for (const auto& [k, at] : b.origin)
+      if (k.rfind("mixpe.", 0) == 0) fail(at, "only for engine mixpe");
     for (const std::string& k : kSystolicOnly)
       if (b.origin.count(k))
         fail(b.origin.at(k), "only for engine systolic (engine bitmod is output-stationary inside its "
@@ -601,9 +611,25 @@ void finish(Builder& b) {
                std::to_string(a.bitmod.tile_cols) + ")");
     a.dataflow = Dataflow::kOS;
     a.weight_fp16 = false;
-  } else {
-    for (const auto& [k, at] : b.origin)
+  } else if (a.is_mixpe()) {
+    for (const auto& [k, at] : b.origin) {
       if (k.rfind("bitmod.", 0) == 0) fail(at, "only for engine bitmod");
+      if (k == "dataflow" || k == "weight_preload" || k == "os_k_fold" || k.rfind("pe.", 0) == 0)
+        fail(at, "not for engine mixpe (an output-stationary array whose PE formats and k-folds follow "
+                 "mixpe.variant, mixpe.weight_bits and the trace's groups)");
+    }
+    const MixpeSpec& m = a.mixpe;
+    a.dataflow = Dataflow::kOS;
+    a.act_fp16 = m.variant != "w4a8";
+    a.weight_fp16 = false;
+    a.act = a.act_fp16 ? num::IntFormat{16, true} : num::IntFormat{8, true};
+    a.weight = num::IntFormat{m.weight_bits, true};
+    a.acc = num::AccFormat{32, num::Overflow::kWrap};
+  } else {
+    for (const auto& [k, at] : b.origin) {
+      if (k.rfind("bitmod.", 0) == 0) fail(at, "only for engine bitmod");
+      if (k.rfind("mixpe.", 0) == 0) fail(at, "only for engine mixpe");
+    }
     if (a.os_k_fold != 0 && a.dataflow != Dataflow::kOS)
       fail(origin_of(b, {"os_k_fold", "dataflow"}), "splits output-stationary folds: set dataflow: os, or remove it");
   }
@@ -771,6 +797,20 @@ std::string to_yaml(const ArchSpec& a) {
                              "\n  bandwidth: " + bandwidth + "B/cycle\n  latency: " +
                              std::to_string(a.dram.latency_cycles) + "\n";
   std::ostringstream o;
+  if (a.is_mixpe()) {
+    o << "# tpesim-arch v1\n"
+      << "name: " << quoted(a.name) << "\n"
+      << "engine: " << quoted(a.engine) << "\n"
+      << "rows: " << a.rows << "\n"
+      << "cols: " << a.cols << "\n"
+      << "fold_overlap: " << (a.fold_overlap ? "true" : "false") << "\n"
+      << "clock: " << format_clock(a.clock_hz) << "\n"
+      << "mixpe:\n"
+      << "  variant: " << a.mixpe.variant << "\n"
+      << "  weight_bits: " << a.mixpe.weight_bits << "\n"
+      << memory;
+    return o.str();
+  }
   if (a.is_bitmod()) {
     const BitmodSpec& m = a.bitmod;
     o << "# tpesim-arch v1\n"

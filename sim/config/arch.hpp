@@ -37,6 +37,14 @@ struct BitmodSpec {
   int scale_bits = 8;                ///< integer group scale width (dequantisation cycles)
 };
 
+/// The MixPE engine's PE (engine: mixpe; docs/mixpe-pe.md): an output-stationary systolic
+/// array of the spine with MixPE's PE and a per-group dequantisation unit, or the FP16xINT8
+/// per-element-dequantisation baseline.
+struct MixpeSpec {
+  std::string variant = "w4a8";  ///< "w4a8", "w4a16", "fp16xint8"
+  int weight_bits = 4;           ///< the PE's integer weight width (2..8)
+};
+
 /// A complete, validated architecture.
 struct ArchSpec {
   std::string source = "<built-in>";  ///< file it came from, for messages
@@ -69,6 +77,8 @@ struct ArchSpec {
   DramSpec dram;
   BitmodSpec bitmod;  ///< engine: bitmod only
   bool is_bitmod() const { return engine == "bitmod"; }
+  MixpeSpec mixpe;    ///< engine: mixpe only (act/weight/acc/dataflow are derived from it)
+  bool is_mixpe() const { return engine == "mixpe"; }
 };
 
 /// A `key=value` override from the command line (`--set array.rows=32`).

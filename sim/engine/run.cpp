@@ -11,6 +11,7 @@
 #include "sim/common/progress.hpp"
 #include "sim/engine/bitmod_run.hpp"
 #include "sim/engine/mapper.hpp"
+#include "sim/engine/mixpe_run.hpp"
 #include "sim/engine/operands.hpp"
 #include "sim/engine/sc_bench.hpp"
 
@@ -202,6 +203,17 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
         },
         [&](const Gemm& g, uint64_t seed) { return run_bitmod_gemm(arch, g, opt, seed); },
         [&](const Gemm& g, const BitmodGemmRun& r) { return make_bitmod_layer_result(arch, g, r); });
+    return res;
+  }
+  if (arch.is_mixpe()) {
+    for (const Gemm& g : w.gemms) check_mixpe_gemm(arch, g, w.source);
+    for (const Gemm& g : w.gemms) map_mixpe(arch, g);  // buffer errors before any work
+    // Timing depends on the shape, the group (k-folds) and the weight width (bytes).
+    using Key = std::tuple<uint64_t, uint64_t, uint64_t, std::string, uint64_t>;
+    run_layers<Key>(
+        w, opt, &res, [](const Gemm& g) { return Key{g.M, g.N, g.K, g.weight_dtype, g.group_size}; },
+        [&](const Gemm& g, uint64_t seed) { return run_mixpe_gemm(arch, g, opt, seed); },
+        [&](const Gemm& g, const GemmRun& r) { return make_mixpe_layer_result(arch, g, r); });
     return res;
   }
   for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);

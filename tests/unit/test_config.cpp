@@ -308,7 +308,7 @@ TEST(ConfigOverride, BadOverrides) {
       {{"dram.latency", "1.5"}, "--set dram.latency: a latency in cycles must be a whole number"},
       {{"clock", "0GHz"}, "--set clock: must be > 0"},
       {{"dataflow", "WS"}, "--set dataflow: unknown dataflow 'WS' (valid: os, ws, is)"},
-      {{"engine", "cube3d"}, "--set engine: unknown engine 'cube3d' (valid: systolic, bitmod)"},
+      {{"engine", "cube3d"}, "--set engine: unknown engine 'cube3d' (valid: systolic, bitmod, mixpe)"},
       {{"fold_overlap", "1"}, "--set fold_overlap: expected true or false, got '1'"},
       {{"pe.overflow", "clamp"}, "--set pe.overflow: unknown overflow rule 'clamp'"},
   };
@@ -369,7 +369,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"arch_clock_no_unit.yaml", 2, "clock", "missing unit"},
         BadFile{"arch_unknown_dataflow.yaml", 3, "dataflow",
                 "unknown dataflow 'rs' (valid: os, ws, is)"},
-        BadFile{"arch_unknown_engine.yaml", 2, "engine", "unknown engine 'tpu' (valid: systolic, bitmod)"},
+        BadFile{"arch_unknown_engine.yaml", 2, "engine", "unknown engine 'tpu' (valid: systolic, bitmod, mixpe)"},
         BadFile{"arch_duplicate_key.yaml", 4, "rows", "duplicate key (first set on line 2)"},
         BadFile{"arch_bitmod_dataflow.yaml", 3, "dataflow", "only for engine systolic"},
         BadFile{"arch_bitmod_int_act.yaml", 4, "pe.act", "engine bitmod multiplies FP16 activations"},

@@ -1,0 +1,30 @@
+// The MixPE engine (engine: mixpe, docs/mixpe-pe.md): the spine's output-stationary systolic
+// array with MixPE's PE (W4A8: INT8 x INTb shift-and-add, W4A16: FP16 x INTb shift-and-add)
+// and a dequantisation unit per column that joins each group's partial sums (os_k_fold =
+// the trace's group size), or the FP16xINT8 baseline (weights dequantised to FP16 at the
+// top edge, FP16 MAC over all of K). Timing is the systolic engine's (docs/timing.md).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/config/arch.hpp"
+#include "sim/engine/run.hpp"
+#include "sim/report/result.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace tpesim {
+
+/// Checks the record's data types for the arch's variant. Throws TraceError "file:line: column: ...".
+void check_mixpe_gemm(const ArchSpec& a, const Gemm& g, const std::string& trace_source);
+
+/// The systolic schedule of one record on the MixPE array.
+systolic::Schedule map_mixpe(const ArchSpec& a, const Gemm& g);
+
+/// Simulates one instance (fast, cycle); the cycle engine checks every output against
+/// num::mixpe::gemm_mixpe. Throws InternalError on a difference.
+GemmRun run_mixpe_gemm(const ArchSpec& a, const Gemm& g, const RunOptions& opt, uint64_t seed);
+
+/// Report row (counts multiplied by g.count), with MixPE's actions.
+LayerResult make_mixpe_layer_result(const ArchSpec& a, const Gemm& g, const GemmRun& r);
+
+}  // namespace tpesim

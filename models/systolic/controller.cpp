@@ -393,7 +393,9 @@ void Controller::collect(uint64_t t, const ArrayOutputs& out) {
       int64_t i = f.p0 + pos, j = f.q0 + c;
       if (s_.flow == Flow::kIS) std::swap(i, j);
       int64_t& dst = out_->at(i, j);
-      if (f.first_k)
+      if (combine_)
+        dst = combine_(f.first_k ? 0 : dst, out.o_data[c], i, j, f);
+      else if (f.first_k)
         dst = out.o_data[c];
       else if (s_.array.fp)  // FP32 partial sums add with one rounding
         dst = static_cast<int32_t>(num::fp32_add(static_cast<uint32_t>(dst), static_cast<uint32_t>(out.o_data[c])));

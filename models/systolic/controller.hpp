@@ -5,6 +5,7 @@
 // stall cycles to the buffer that held the array back. Rules: docs/timing.md.
 #pragma once
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <vector>
 
@@ -29,11 +30,20 @@ struct ControllerStats {
   uint64_t stall_total() const { return stall[0] + stall[1] + stall[2]; }
 };
 
+/// How a fold's partial result joins the output value held in the ofmap buffer: `prev` is
+/// the value so far (ignored for the tile's first k-fold), `part` the array's output, (i, j)
+/// the output's GEMM coordinates, `f` the fold. The default adds with the accumulator's rule
+/// (FP32 addition for FP PEs); MixPE's dequantisation unit replaces it.
+using PartialCombiner = std::function<int64_t(int64_t prev, int64_t part, int64_t i, int64_t j, const Fold& f)>;
+
 class Controller {
  public:
   /// `out` may be null (values not kept). `ops` must outlive the controller.
   Controller(const Schedule& s, const std::array<mem::BufferParams, mem::kNumBufs>& bufs,
              const mem::DramParams& dram, const Operands& ops, num::IntMatrix* out);
+
+  /// Replaces how partial results combine into the output values (before running).
+  void set_combiner(PartialCombiner c) { combine_ = std::move(c); }
 
   /// Computes the array inputs for cycle t. Call with t = 0, 1, 2, ... in order.
   void drive(uint64_t t, ArrayInputs* in);
@@ -84,6 +94,7 @@ class Controller {
   mem::Dram dram_;
   const Operands& ops_;
   num::IntMatrix* out_;
+  PartialCombiner combine_;
   num::AccFormat accf_;
   int R_, C_;
   int left_bits_, top_bits_;

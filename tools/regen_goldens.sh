@@ -5,7 +5,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 for run in default:fast os16:fast is16:fast scalesim_ws16:fast default:cycle os16:cycle \
            bitmod_prefill32x32:fast:small_bitmod.csv bitmod_prefill32x32:cycle:small_bitmod.csv \
-           bitmod_decode64x16:fast:small_bitmod.csv; do
+           bitmod_decode64x16:fast:small_bitmod.csv mixpe_w4a8_64x64:fast:small_mixpe_w4a8.csv \
+           mixpe_w4a16_32x32:fast:small_mixpe_w4a16.csv mixpe_w4a16_32x32:cycle:small_mixpe_w4a16.csv; do
   IFS=: read -r preset engine trace <<<"$run"
   trace="${trace:-small.csv}"
   out="$(mktemp -d)"

@@ -1,9 +1,11 @@
 #include "sim/engine/mixpe_run.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 #include "models/numerics/fp_mac.hpp"
+#include "models/numerics/metrics.hpp"
 #include "models/numerics/mixpe.hpp"
 #include "models/numerics/quant.hpp"
 #include "models/numerics/synthetic.hpp"
@@ -96,6 +98,27 @@ std::unique_ptr<MixpeOperands> make_operands(const ArchSpec& a, const Gemm& g, u
   return o;
 }
 
+// Output SQNR against FP64 with unquantised weights on an 8 x 8 output sample with the
+// record's K, weight type and grouping (seeded by those only), as the BitMoD engine reports it.
+double sampled_sqnr(const ArchSpec& a, const Gemm& g, uint64_t seed) {
+  Gemm s = g;
+  s.M = s.N = 8;
+  const uint64_t k = mix64(seed ^ mix64(g.K * 1315423911u + g.group_size) ^ std::hash<std::string>{}(g.weight_dtype));
+  const auto ops = make_operands(a, s, k);
+  const int64_t K = static_cast<int64_t>(g.K);
+  const auto out = nm::gemm_mixpe(ops->v, 8, ops->a_int, ops->a_h, ops->w);
+  // The exact inputs: activations as the PE sees them, weights before quantisation.
+  num::RealMatrix A(8, K);
+  for (int64_t i = 0; i < 8 * K; ++i)
+    A.v[static_cast<size_t>(i)] = ops->v == nm::MixpeVariant::kW4A8
+                                      ? ops->a_int[static_cast<size_t>(i)]
+                                      : num::fp32_from_bits(num::fp16_to_fp32_bits(ops->a_h[static_cast<size_t>(i)]));
+  const num::RealMatrix W = num::gaussian_matrix(K, 8, mix64(k + 1));
+  std::vector<double> y(out.size());
+  for (size_t i = 0; i < out.size(); ++i) y[i] = num::fp32_from_bits(out[i]);
+  return num::sqnr_db(num::gemm_f64(A, W).v, y);
+}
+
 }  // namespace
 
 void check_mixpe_gemm(const ArchSpec& a, const Gemm& g, const std::string& src) {
@@ -181,12 +204,14 @@ GemmRun run_mixpe_gemm(const ArchSpec& a, const Gemm& g, const RunOptions& opt, 
   }
   r.folds = s.folds.size();
   for (const auto& f : s.folds) r.fold_wavefronts += static_cast<uint64_t>(s.wavefronts(f));
+  r.sqnr_db = sampled_sqnr(a, g, opt.seed);
   return r;
 }
 
 LayerResult make_mixpe_layer_result(const ArchSpec& a, const Gemm& g, const GemmRun& r) {
   const ArchSpec sv = systolic_view(a, g);
   LayerResult L = make_layer_result(sv, g, r);
+  L.sqnr_db = r.sqnr_db;
   const uint64_t n = g.count;
   const uint64_t macs = r.array.macs * n;
   // Rename the MAC action to the PE that performed it.

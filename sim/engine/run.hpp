@@ -1,6 +1,7 @@
 // Runs a workload on an architecture with one of the engines and builds the report data.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "models/systolic/array_core.hpp"
@@ -28,6 +29,7 @@ struct GemmRun {
   bool verified = false;  ///< outputs compared with the reference GEMM (and equal)
   uint64_t folds = 0;
   uint64_t fold_wavefronts = 0;  ///< sum over folds of streamed wavefronts
+  std::optional<double> sqnr_db;  ///< engines with quantised weights (MixPE): sampled output SQNR
 };
 
 /// Simulates one GEMM instance. Throws InternalError if outputs differ from the oracle.

@@ -147,14 +147,9 @@ bool BitmodStats::operator==(const BitmodStats& o) const {
 
 BitmodStats run_bitmod_core(BitmodController& ctl, const ArrayShape& shape, const nb::BitmodPeParams& pe) {
   BitmodArrayCore core(shape, pe);
-  BitmodArrayIn in(shape.rows(), shape.cols());
-  BitmodArrayOut out(shape.rows(), shape.cols());
-  bool ready = core.in_ready();
-  for (uint64_t t = 0; !ctl.done(); ++t) {
-    ctl.drive(t, ready, {core.pe(0, 0).ready(), core.pe_input_valid(0, 0)}, &in);
-    core.step(in, &out);
-    ctl.collect(t, out);
-    ready = out.in_ready;
+  BitmodCycle cyc(shape);
+  cyc.ready = core.in_ready();
+  for (uint64_t t = 0; !ctl.done() && !cyc.clock(t, ctl, core); ++t) {
   }
   BitmodStats s = ctl.stats();
   s.array = core.counters();

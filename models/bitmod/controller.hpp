@@ -192,6 +192,24 @@ class BitmodController {
   BitmodStats st_;
 };
 
+/// One cycle of the cycle model: the controller's offer (it sees the array's in_ready of the
+/// cycle before and PE (0, 0)'s state), the core's edge, the collector. Shared by the C++
+/// loop below and the SystemC cycle engine.
+struct BitmodCycle {
+  BitmodArrayIn in;
+  BitmodArrayOut out;
+  bool ready = false;  ///< the core's in_ready for the coming cycle
+  explicit BitmodCycle(const ArrayShape& s) : in(s.rows(), s.cols()), out(s.rows(), s.cols()) {}
+  /// Simulates cycle t; true when the controller is done.
+  bool clock(uint64_t t, BitmodController& ctl, BitmodArrayCore& core) {
+    ctl.drive(t, ready, {core.pe(0, 0).ready(), core.pe_input_valid(0, 0)}, &in);
+    core.step(in, &out);
+    ctl.collect(t, out);
+    ready = out.in_ready;
+    return ctl.done();
+  }
+};
+
 /// The cycle model without SystemC: the controller around a BitmodArrayCore, every cycle.
 /// Returns the statistics with the array's own counters.
 BitmodStats run_bitmod_core(BitmodController& ctl, const ArrayShape& shape,

@@ -1,6 +1,7 @@
 #include "sim/engine/cosim.hpp"
 
 #include <chrono>
+#include <functional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -60,6 +61,39 @@ std::vector<Gemm> random_gemms(const ArchSpec& arch, int n, uint64_t seed) {
 
 namespace {
 
+// The GEMM-by-GEMM loop of every engine: `run(i, lo)` builds GEMM i's controller and runs it
+// in lockstep with options lo. On the first mismatch the same GEMM is run again (deterministic)
+// tracing the waveform window before it.
+CosimReport lockstep_all(const std::vector<Gemm>& gemms, const CosimOptions& opt,
+                         const std::function<LockstepResult(size_t, const LockstepOptions&)>& run) {
+  CosimReport rep;
+  Progress prog("cosim", gemms.size(), opt.progress);
+  for (size_t i = 0; i < gemms.size(); ++i) {
+    LockstepOptions lo;
+    lo.corrupt_at_cycle = opt.corrupt_at_cycle;
+    const auto t0 = std::chrono::steady_clock::now();
+    const LockstepResult r = run(i, lo);
+    rep.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++rep.gemms;
+    prog.advance();
+    rep.cycles += r.cycles;
+    rep.outputs += r.outputs;
+    if (r.match) continue;
+    rep.pass = false;
+    rep.failing_gemm = gemms[i].name;
+    rep.mismatch = r;
+    if (!opt.wave_path.empty()) {
+      LockstepOptions wo = lo;
+      wo.wave_path = opt.wave_path;
+      wo.trace_from = r.cycle > opt.wave_window ? r.cycle - opt.wave_window : 0;
+      run(i, wo);
+      rep.wave_written = true;
+    }
+    break;
+  }
+  return rep;
+}
+
 // The BitMoD engine: operands from the record's weight type, controller offers into the
 // array model and the RTL in lockstep (sc_bench.hpp, run_bitmod_lockstep).
 CosimReport cosimulate_bitmod(const ArchSpec& arch, const std::vector<Gemm>& gemms, const CosimOptions& opt) {
@@ -71,40 +105,15 @@ CosimReport cosimulate_bitmod(const ArchSpec& arch, const std::vector<Gemm>& gem
                             "no BitMoD RTL variant was built for this array; built variants:\n" +
                                 rtl::describe_bitmod_rtl_variants() +
                                 "add one to TPESIM_BITMOD_RTL_VARIANTS (rtl/bitmod.cmake) and rebuild"));
-  CosimReport rep;
-  Progress prog("cosim", gemms.size(), opt.progress);
   const auto bufs = buffer_params(arch);
   const auto dram = dram_params(arch);
-  for (size_t i = 0; i < gemms.size(); ++i) {
+  return lockstep_all(gemms, opt, [&](size_t i, const LockstepOptions& lo) {
     const Gemm& g = gemms[i];
     const bitmod::BitmodPlan plan = bitmod_plan(arch, g);
     const bitmod::BitmodOperands ops = bitmod_operands(g, *bitmod_dtype(g.weight_dtype), mix64(opt.seed + i));
     bitmod::BitmodController ctl(plan, bufs, dram, &ops, nullptr);
-    LockstepOptions lo;
-    lo.corrupt_at_cycle = opt.corrupt_at_cycle;
-    const auto t0 = std::chrono::steady_clock::now();
-    const LockstepResult r = run_bitmod_lockstep(ctl, plan.shape, *rtl, lo);
-    rep.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ++rep.gemms;
-    prog.advance();
-    rep.cycles += r.cycles;
-    rep.outputs += r.outputs;
-    if (!r.match) {
-      rep.pass = false;
-      rep.failing_gemm = g.name;
-      rep.mismatch = r;
-      if (!opt.wave_path.empty()) {
-        bitmod::BitmodController replay(plan, bufs, dram, &ops, nullptr);
-        LockstepOptions wo = lo;
-        wo.wave_path = opt.wave_path;
-        wo.trace_from = r.cycle > opt.wave_window ? r.cycle - opt.wave_window : 0;
-        run_bitmod_lockstep(replay, plan.shape, *rtl, wo);
-        rep.wave_written = true;
-      }
-      break;
-    }
-  }
-  return rep;
+    return run_bitmod_lockstep(ctl, plan.shape, *rtl, lo);
+  });
 }
 
 }  // namespace
@@ -118,41 +127,14 @@ CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, con
                             "no RTL variant was built for this array; built variants:\n" +
                                 rtl::describe_rtl_variants() +
                                 "add one to TPESIM_RTL_VARIANTS (rtl/CMakeLists.txt) and rebuild"));
-  CosimReport rep;
-  Progress prog("cosim", gemms.size(), opt.progress);
   const auto bufs = buffer_params(arch);
   const auto dram = dram_params(arch);
-  for (size_t i = 0; i < gemms.size(); ++i) {
-    const Gemm& g = gemms[i];
-    const systolic::Schedule s = map_gemm(arch, g);
+  return lockstep_all(gemms, opt, [&](size_t i, const LockstepOptions& lo) {
+    const systolic::Schedule s = map_gemm(arch, gemms[i]);
     const HashOperands ops(mix64(opt.seed + i), arch.act, arch.weight, arch.fp16(), arch.fp16_int());
     systolic::Controller ctl(s, bufs, dram, ops, nullptr);
-    LockstepOptions lo;
-    lo.corrupt_at_cycle = opt.corrupt_at_cycle;
-    const auto t0 = std::chrono::steady_clock::now();
-    const LockstepResult r = run_lockstep(ctl, p, *rtl, lo);
-    rep.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ++rep.gemms;
-    prog.advance();
-    rep.cycles += r.cycles;
-    rep.outputs += r.outputs;
-    if (!r.match) {
-      rep.pass = false;
-      rep.failing_gemm = g.name;
-      rep.mismatch = r;
-      if (!opt.wave_path.empty()) {
-        // Replay the same GEMM deterministically, tracing the window before the mismatch.
-        systolic::Controller replay(s, bufs, dram, ops, nullptr);
-        LockstepOptions wo = lo;
-        wo.wave_path = opt.wave_path;
-        wo.trace_from = r.cycle > opt.wave_window ? r.cycle - opt.wave_window : 0;
-        run_lockstep(replay, p, *rtl, wo);
-        rep.wave_written = true;
-      }
-      break;
-    }
-  }
-  return rep;
+    return run_lockstep(ctl, p, *rtl, lo);
+  });
 }
 
 std::string describe(const CosimReport& r, const ArchSpec& arch) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <stdexcept>
 
 #include "models/bitmod/array_sc.hpp"
@@ -19,78 +20,40 @@ using systolic::ArrayParams;
 
 namespace {
 
-// The cycle engine: controller, array and collector in one clocked process (the array is
-// stepped by call, not through signals, which keeps the kernel's work per cycle constant).
-SC_MODULE(SystolicSystem) {
+// The cycle engines: one clocked process runs a job's cycle function (controller, array core
+// stepped by call, collector) at every rising edge until it reports done; the array is
+// stepped by call, not through signals, which keeps the kernel's work per cycle constant.
+SC_MODULE(CycleJob) {
   sc_core::sc_in<bool> clk;
-  systolic::Controller* ctl = nullptr;  ///< the running job, or null when idle
-  std::unique_ptr<systolic::ArrayCore> core;
-  ArrayInputs in;
-  ArrayOutputs out;
+  std::function<bool(uint64_t)> cycle;  ///< cycle(t): simulate cycle t, true when done; empty when idle
   uint64_t t = 0;
-  CycleCallback cb;
   std::exception_ptr error;
 
-  SC_CTOR(SystolicSystem) {
+  SC_CTOR(CycleJob) {
     SC_METHOD(tick);
     sensitive << clk.pos();
     dont_initialize();
   }
 
   void tick() {
-    if (!ctl) return;
+    if (!cycle) return;
     try {
-      ctl->drive(t, &in);
-      core->step(in, &out);
-      ctl->collect(t, out);
-      ++t;
-      if (cb && (t & 0xffff) == 0) cb(t);
-      if (ctl->done()) {
-        ctl = nullptr;
-        sc_core::sc_pause();
-      }
+      if (!cycle(t++)) return;
     } catch (...) {
       error = std::current_exception();
-      ctl = nullptr;
-      sc_core::sc_pause();
     }
-  }
-};
-
-// The BitMoD cycle engine: controller, BitMoD array core and collector in one clocked process.
-SC_MODULE(BitmodSystem) {
-  sc_core::sc_in<bool> clk;
-  bitmod::BitmodController* ctl = nullptr;  ///< the running job, or null when idle
-  std::unique_ptr<bitmod::BitmodArrayCore> core;
-  bitmod::BitmodArrayIn in;
-  bitmod::BitmodArrayOut out;
-  bool ready = false;
-  uint64_t t = 0;
-  std::exception_ptr error;
-
-  SC_CTOR(BitmodSystem) {
-    SC_METHOD(tick);
-    sensitive << clk.pos();
-    dont_initialize();
+    cycle = nullptr;
+    sc_core::sc_pause();
   }
 
-  void tick() {
-    if (!ctl) return;
-    try {
-      ctl->drive(t, ready, {core->pe(0, 0).ready(), core->pe_input_valid(0, 0)}, &in);
-      core->step(in, &out);
-      ctl->collect(t, out);
-      ready = out.in_ready;
-      ++t;
-      if (ctl->done()) {
-        ctl = nullptr;
-        sc_core::sc_pause();
-      }
-    } catch (...) {
-      error = std::current_exception();
-      ctl = nullptr;
-      sc_core::sc_pause();
-    }
+  /// Runs `c` to completion in the kernel; rethrows what it threw.
+  void run(std::function<bool(uint64_t)> c) {
+    t = 0;
+    error = nullptr;
+    cycle = std::move(c);
+    sc_core::sc_start();
+    cycle = nullptr;
+    if (error) std::rethrow_exception(error);
   }
 };
 
@@ -417,15 +380,13 @@ SC_MODULE(BitmodPeBench) {
 
 struct Bench {
   sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
-  SystolicSystem system{"system"};
+  CycleJob job{"job"};
   LockstepBench lockstep{"lockstep"};
   BitmodPeBench bitmod_pe{"bitmod_pe"};
-  BitmodSystem bitmod_system{"bitmod_system"};
   BitmodLockstep bitmod_lockstep{"bitmod_lockstep"};
   Bench() {
     bitmod_lockstep.clk(clk);
-    bitmod_system.clk(clk);
-    system.clk(clk);
+    job.clk(clk);
     lockstep.clk(clk);
     bitmod_pe.clk(clk);
   }
@@ -445,36 +406,27 @@ Bench& bench() {
 
 systolic::ArrayCounters run_systemc_model(systolic::Controller& ctl, const ArrayParams& p,
                                           const CycleCallback& cb) {
-  Bench& b = bench();
-  SystolicSystem& s = b.system;
-  s.core = std::make_unique<systolic::ArrayCore>(p);
-  s.in = ArrayInputs(p.rows, p.cols);
-  s.out = ArrayOutputs(p.cols);
-  s.t = 0;
-  s.cb = cb;
-  s.error = nullptr;
-  s.ctl = &ctl;
-  sc_core::sc_start();
-  s.ctl = nullptr;
-  if (s.error) std::rethrow_exception(s.error);
-  return s.core->counters();
+  systolic::ArrayCore core(p);
+  ArrayInputs in(p.rows, p.cols);
+  ArrayOutputs out(p.cols);
+  bench().job.run([&](uint64_t t) {
+    ctl.drive(t, &in);
+    core.step(in, &out);
+    ctl.collect(t, out);
+    if (cb && ((t + 1) & 0xffff) == 0) cb(t + 1);
+    return ctl.done();
+  });
+  return core.counters();
 }
 
 bitmod::BitmodStats run_systemc_bitmod(bitmod::BitmodController& ctl, const bitmod::ArrayShape& shape,
                                        const num::bitmod::BitmodPeParams& pe) {
-  BitmodSystem& s = bench().bitmod_system;
-  s.core = std::make_unique<bitmod::BitmodArrayCore>(shape, pe);
-  s.in = bitmod::BitmodArrayIn(shape.rows(), shape.cols());
-  s.out = bitmod::BitmodArrayOut(shape.rows(), shape.cols());
-  s.ready = s.core->in_ready();
-  s.t = 0;
-  s.error = nullptr;
-  s.ctl = &ctl;
-  sc_core::sc_start();
-  s.ctl = nullptr;
-  if (s.error) std::rethrow_exception(s.error);
+  bitmod::BitmodArrayCore core(shape, pe);
+  bitmod::BitmodCycle cyc(shape);
+  cyc.ready = core.in_ready();
+  bench().job.run([&](uint64_t t) { return cyc.clock(t, ctl, core); });
   bitmod::BitmodStats st = ctl.stats();
-  st.array = s.core->counters();
+  st.array = core.counters();
   return st;
 }
 

@@ -7,11 +7,10 @@
 #include <stdexcept>
 #include <string>
 
-#include <verilated.h>
-#include <verilated_vcd_c.h>
 
 #include "rtl/harness/bitmod_rtl.hpp"
 #include "rtl/harness/port_bits.hpp"
+#include "rtl/harness/verilated_clock.hpp"
 
 namespace tpesim::rtl {
 
@@ -23,30 +22,22 @@ class RtlBitmodArrayImpl final : public RtlBitmodArray {
   static constexpr int kScaleBits = 8;   ///< SCALE_BITS
 
   RtlBitmodArrayImpl(const bitmod::ArrayShape& s, const char* name)
-      : shape_(s), name_(name), ctx_(std::make_unique<VerilatedContext>()) {
-    model_ = std::make_unique<Model>(ctx_.get(), "TOP");
-    // The model sets the context's precision from `timescale (1ns/1ps): ticks per ns.
-    const int prec = ctx_->timeprecision();
-    ticks_per_ns_ = prec < -9 ? static_cast<uint64_t>(std::llround(std::pow(10.0, -9 - prec))) : 1;
+      : shape_(s), name_(name) {
     reset();
-  }
-  ~RtlBitmodArrayImpl() override {
-    close_trace();
-    model_->final();
   }
   RtlBitmodArrayImpl(const RtlBitmodArrayImpl&) = delete;
   RtlBitmodArrayImpl& operator=(const RtlBitmodArrayImpl&) = delete;
 
   const bitmod::ArrayShape& shape() const override { return shape_; }
   const char* variant() const override { return name_; }
-  uint64_t cycle() const override { return cycle_; }
+  uint64_t cycle() const override { return clock_.cycle(); }
 
   void reset() override {
     clear_inputs();
-    model_->rst = 1;
-    tick();
-    model_->rst = 0;
-    cycle_ = 0;
+    clock_.model().rst = 1;
+    clock_.tick();
+    clock_.model().rst = 0;
+    clock_.reset_cycles();
   }
 
   void step(const bitmod::BitmodArrayIn& in, bitmod::BitmodArrayOut* out) override {
@@ -56,7 +47,7 @@ class RtlBitmodArrayImpl final : public RtlBitmodArray {
                                   std::to_string(in.acts.size()) + " rows and " +
                                   std::to_string(in.cols.size()) + " columns, expected " +
                                   std::to_string(rows) + " and " + std::to_string(cols));
-    Model& m = *model_;
+    Model& m = clock_.model();
     clear_inputs();
     m.in_valid = in.valid ? 1 : 0;
     for (int c = 0; c < cols; ++c) {
@@ -75,7 +66,7 @@ class RtlBitmodArrayImpl final : public RtlBitmodArray {
       for (int i = 0; i < kLanes; ++i)
         bits::put(m.row_acts, (r * kLanes + i) * 16, 16, in.acts[static_cast<size_t>(r)][static_cast<size_t>(i)]);
 
-    tick();
+    clock_.tick();
 
     if (!out) return;
     const auto n = static_cast<size_t>(rows * cols);
@@ -88,26 +79,12 @@ class RtlBitmodArrayImpl final : public RtlBitmodArray {
     }
   }
 
-  void open_trace(const std::string& vcd_path) override {
-    close_trace();
-    ctx_->traceEverOn(true);
-    auto tfp = std::make_unique<VerilatedVcdC>();
-    model_->trace(tfp.get(), 99);  // all levels
-    tfp->open(vcd_path.c_str());
-    if (!tfp->isOpen()) throw std::runtime_error("RtlBitmodArray: cannot open VCD '" + vcd_path + "'");
-    tfp_ = std::move(tfp);
-    tfp_->dump(ctx_->time());
-  }
-
-  void close_trace() override {
-    if (!tfp_) return;
-    tfp_->close();
-    tfp_.reset();
-  }
+  void open_trace(const std::string& vcd_path) override { clock_.open_trace(vcd_path, "RtlBitmodArray"); }
+  void close_trace() override { clock_.close_trace(); }
 
  private:
   void clear_inputs() {
-    Model& m = *model_;
+    Model& m = clock_.model();
     m.in_valid = 0;
     bits::clear(m.col_fmt);
     bits::clear(m.col_sel);
@@ -120,28 +97,10 @@ class RtlBitmodArrayImpl final : public RtlBitmodArray {
     bits::clear(m.row_acts);
   }
 
-  // One cycle: low phase (inputs settle), then the rising edge, 1 ns in total.
-  void tick() {
-    Model& m = *model_;
-    const uint64_t half = ticks_per_ns_ / 2;
-    ctx_->timeInc(half);
-    m.clk = 0;
-    m.eval();
-    if (tfp_) tfp_->dump(ctx_->time());
-    ctx_->timeInc(ticks_per_ns_ - half);
-    m.clk = 1;
-    m.eval();
-    if (tfp_) tfp_->dump(ctx_->time());
-    ++cycle_;
-  }
 
   bitmod::ArrayShape shape_;
   const char* name_;
-  std::unique_ptr<VerilatedContext> ctx_;  ///< one context per instance
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<VerilatedVcdC> tfp_;     ///< open trace, if any
-  uint64_t ticks_per_ns_ = 1000;
-  uint64_t cycle_ = 0;
+  VerilatedClock<Model> clock_;
 };
 
 }  // namespace tpesim::rtl

@@ -7,10 +7,9 @@
 #include <stdexcept>
 #include <string>
 
-#include <verilated.h>
-#include <verilated_vcd_c.h>
 
 #include "rtl/harness/port_bits.hpp"
+#include "rtl/harness/verilated_clock.hpp"
 #include "rtl/harness/rtl_array.hpp"
 #include "rtl/harness/rtl_registry.hpp"
 
@@ -32,26 +31,18 @@ template <class Model>
 class RtlArrayImpl final : public RtlArray {
  public:
   RtlArrayImpl(const systolic::ArrayParams& p, const char* name)
-      : params_(p), name_(name), ctx_(std::make_unique<VerilatedContext>()) {
-    model_ = std::make_unique<Model>(ctx_.get(), "TOP");
-    // The model sets the context's precision from `timescale (1ns/1ps): ticks per ns.
-    const int prec = ctx_->timeprecision();  // e.g. -12
-    ticks_per_ns_ = prec < -9 ? static_cast<uint64_t>(std::llround(std::pow(10.0, -9 - prec))) : 1;
+      : params_(p), name_(name) {
     reset();
-  }
-  ~RtlArrayImpl() override {
-    close_trace();
-    model_->final();
   }
   RtlArrayImpl(const RtlArrayImpl&) = delete;
   RtlArrayImpl& operator=(const RtlArrayImpl&) = delete;
 
   const systolic::ArrayParams& params() const override { return params_; }
   const char* variant() const override { return name_; }
-  uint64_t cycle() const override { return cycle_; }
+  uint64_t cycle() const override { return clock_.cycle(); }
 
   void reset() override {
-    Model& m = *model_;
+    Model& m = clock_.model();
     m.rst = 1;
     bits::clear(m.a_valid);
     bits::clear(m.a_data);
@@ -62,9 +53,9 @@ class RtlArrayImpl final : public RtlArray {
     bits::clear(m.b_data);
     m.w_shift = 0;
     m.w_bank = 0;
-    tick();
+    clock_.tick();
     m.rst = 0;
-    cycle_ = 0;
+    clock_.reset_cycles();
   }
 
   void step(const systolic::ArrayInputs& in, systolic::ArrayOutputs* out) override {
@@ -77,7 +68,7 @@ class RtlArrayImpl final : public RtlArray {
     detail::check_size(in.b_valid, cols, "b_valid");
     detail::check_size(in.b_data, cols, "b_data");
 
-    Model& m = *model_;
+    Model& m = clock_.model();
     m.rst = 0;
     bits::clear(m.a_valid);
     bits::clear(m.a_data);
@@ -100,7 +91,7 @@ class RtlArrayImpl final : public RtlArray {
     m.w_shift = in.w_shift ? 1 : 0;
     m.w_bank = in.w_bank ? 1 : 0;
 
-    tick();
+    clock_.tick();
 
     if (!out) return;
     if (static_cast<int>(out->o_valid.size()) != cols) out->o_valid.resize(cols);
@@ -111,46 +102,13 @@ class RtlArrayImpl final : public RtlArray {
     }
   }
 
-  void open_trace(const std::string& vcd_path) override {
-    close_trace();
-    ctx_->traceEverOn(true);
-    auto tfp = std::make_unique<VerilatedVcdC>();
-    model_->trace(tfp.get(), 99);  // all levels
-    tfp->open(vcd_path.c_str());
-    if (!tfp->isOpen()) throw std::runtime_error("RtlArray: cannot open VCD '" + vcd_path + "'");
-    tfp_ = std::move(tfp);
-    tfp_->dump(ctx_->time());  // the current state, so the trace starts with known values
-  }
-
-  void close_trace() override {
-    if (!tfp_) return;
-    tfp_->close();
-    tfp_.reset();
-  }
+  void open_trace(const std::string& vcd_path) override { clock_.open_trace(vcd_path, "RtlArray"); }
+  void close_trace() override { clock_.close_trace(); }
 
  private:
-  // One cycle: low phase (inputs settle), then the rising edge, 1 ns in total.
-  void tick() {
-    Model& m = *model_;
-    const uint64_t half = ticks_per_ns_ / 2;
-    ctx_->timeInc(half);
-    m.clk = 0;
-    m.eval();
-    if (tfp_) tfp_->dump(ctx_->time());
-    ctx_->timeInc(ticks_per_ns_ - half);
-    m.clk = 1;
-    m.eval();
-    if (tfp_) tfp_->dump(ctx_->time());
-    ++cycle_;
-  }
-
   systolic::ArrayParams params_;
   const char* name_;
-  std::unique_ptr<VerilatedContext> ctx_;  // one context per instance: instances are independent
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<VerilatedVcdC> tfp_;  // open trace, if any
-  uint64_t ticks_per_ns_ = 1000;
-  uint64_t cycle_ = 0;
+  VerilatedClock<Model> clock_;
 };
 
 }  // namespace tpesim::rtl

@@ -33,15 +33,7 @@ set(_bitmod_vargs --no-timing -Wno-fatal -O3 -x-assign fast -x-initial fast ${TP
 
 # verilate() adds the Verilator runtime sources to every target; tpesim_verilated has them once.
 function(tpesim_bitmod_strip_runtime lib)
-  get_target_property(_srcs ${lib} SOURCES)
-  set(_kept "")
-  foreach(_s IN LISTS _srcs)
-    string(FIND "${_s}" "${VERILATOR_ROOT}/include/" _pos)
-    if(NOT _pos EQUAL 0)
-      list(APPEND _kept "${_s}")
-    endif()
-  endforeach()
-  set_property(TARGET ${lib} PROPERTY SOURCES ${_kept})
+  tpesim_strip_verilator_runtime(${lib})
   # Generated code: Verilator's recommended flags, no project warnings.
   target_compile_options(${lib} PRIVATE ${VERILATOR_CFLAGS} -Wno-unused -Wno-sign-compare)
   target_include_directories(${lib} PRIVATE ${PROJECT_SOURCE_DIR})

@@ -16,15 +16,7 @@ verilate(tpesim_fpmac_rtl_model
   SOURCES ${FPMAC_RTL}
   VERILATOR_ARGS --no-timing -Wno-fatal -O3 -x-assign fast -x-initial fast
                  ${TPESIM_RTL_SAFETY_ARGS})
-get_target_property(_fpmac_srcs tpesim_fpmac_rtl_model SOURCES)
-set(_fpmac_kept "")
-foreach(_s IN LISTS _fpmac_srcs)
-  string(FIND "${_s}" "${VERILATOR_ROOT}/include/" _pos)
-  if(NOT _pos EQUAL 0)
-    list(APPEND _fpmac_kept "${_s}")
-  endif()
-endforeach()
-set_property(TARGET tpesim_fpmac_rtl_model PROPERTY SOURCES ${_fpmac_kept})
+tpesim_strip_verilator_runtime(tpesim_fpmac_rtl_model)
 target_compile_options(tpesim_fpmac_rtl_model PRIVATE ${VERILATOR_CFLAGS} -Wno-unused
                                                       -Wno-sign-compare)
 target_link_libraries(tpesim_fpmac_rtl_model INTERFACE tpesim_verilated)

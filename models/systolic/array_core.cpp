@@ -1,6 +1,7 @@
 #include "models/systolic/array_core.hpp"
 
 #include "models/numerics/fp_mac.hpp"
+#include "models/numerics/mixpe.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -48,8 +49,19 @@ void ArrayCore::reset() {
 
 int64_t ArrayCore::mac(int64_t base, int64_t a, int64_t b) const {
   if (!p_.fp) return accf_.add(base, a * b);
-  // An integer top operand (bw < 16) enters the FP MAC as the FP16 value it equals exactly.
-  const uint16_t bh = p_.bw < 16 ? num::fp16_from_int(static_cast<int32_t>(b)) : static_cast<uint16_t>(b);
+  uint16_t bh;
+  if (p_.pe == PeKind::kDequantFma) {
+    // The PE's own dequantiser: w = RNE_fp16(s (q - z)) (docs/mixpe-pe.md, "Baselines").
+    const int B = dequant_code_bits(p_.bw);
+    const uint64_t u = static_cast<uint64_t>(b);
+    const uint64_t qb = u & ((uint64_t{1} << B) - 1), zb = (u >> B) & ((uint64_t{1} << (B + 1)) - 1);
+    const int64_t q = p_.b_signed && (qb >> (B - 1)) ? static_cast<int64_t>(qb) - (int64_t{1} << B) : static_cast<int64_t>(qb);
+    const int64_t z = (zb >> B) ? static_cast<int64_t>(zb) - (int64_t{1} << (B + 1)) : static_cast<int64_t>(zb);
+    bh = num::mixpe::dequant_weight_fp16(static_cast<int32_t>(q), static_cast<int32_t>(z), static_cast<uint16_t>(u >> (2 * B + 1)));
+  } else {
+    // An integer top operand (bw < 16) enters the FP MAC as the FP16 value it equals exactly.
+    bh = p_.bw < 16 ? num::fp16_from_int(static_cast<int32_t>(b)) : static_cast<uint16_t>(b);
+  }
   const uint32_t r = num::fp_mac_fp16_fp32(static_cast<uint32_t>(base), static_cast<uint16_t>(a), bh);
   return static_cast<int32_t>(r);  // FP32 bits, sign-extended like a 32-bit accumulator
 }

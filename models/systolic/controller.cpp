@@ -15,7 +15,7 @@ Controller::Controller(const Schedule& s, const std::array<mem::BufferParams, me
   R_ = s.array.rows;
   C_ = s.array.cols;
   left_bits_ = s.array.aw;
-  top_bits_ = s.array.bw;
+  top_bits_ = s.top_elem_bits ? s.top_elem_bits : s.array.bw;
   accf_.bits = s.array.acc;
   accf_.overflow = s.array.sat ? num::Overflow::kSaturate : num::Overflow::kWrap;
   for (int b = 0; b < mem::kNumBufs; ++b) {
@@ -170,7 +170,7 @@ Controller::Gate Controller::stream_gate(uint64_t t, int* mem_buf) const {
   // Structural conditions first: a cycle held back by them is compute, not stall.
   if (ws_ == 0 && g > 0 && !s_.fold_overlap && ti < E_[g - 1] + R_ + C_ - 1) return Gate::kStruct;
   if (!st && ws_ == W - 1 && g > 0 && ti < E_[g - 1] + s_.rows_used(s_.folds[g - 1]))
-    return Gate::kStruct;  // one output per column per cycle
+    return Gate::kPort;  // one output per column per cycle (counted as port_wait)
   if (st && ws_ == 0 && (shift_end_[g] == kNever || ti < shift_end_[g] + 1)) {
     // Waiting for this fold's stationary tile. The wait is memory's for as many cycles as
     // the tile's shift itself was held back by memory (its credit), else structural.
@@ -314,6 +314,8 @@ void Controller::control(uint64_t t, ArrayInputs* in) {
       stall_buf_ = mem_buf;
       if (st && ws_ == 0 && (shift_end_[fs_] == kNever || static_cast<int64_t>(t) <= shift_end_[fs_]))
         --shift_mem_credit_[fs_];  // this stall cycle spends one cycle of the shift's credit
+    } else if (gate == Gate::kPort) {
+      ++st_.port_wait;
     }
     stream_gate_ = gate;
   }
@@ -325,8 +327,9 @@ void Controller::control(uint64_t t, ArrayInputs* in) {
 #ifdef TPESIM_CTRL_TRACE
   // Build with -DTPESIM_CTRL_TRACE to print every decision cycle: comparing the cycle and the
   // fast engine's lines locates the first cycle where they diverge (docs/fast-engine.md).
-  std::fprintf(stderr, "t=%lu fs=%ld ws=%ld fsh=%ld sh=%d st=%lu/%lu/%lu cr=%ld gate=%d lsg=%d\n", t, fs_, ws_, fsh_, sh_step_,
-               st_.stall[0], st_.stall[1], st_.stall[2], fs_ < F ? shift_mem_credit_[fs_] : -1, (int)stream_gate_, (int)last_shift_gate_);
+  std::fprintf(stderr, "t=%lu fs=%ld ws=%ld fsh=%ld sh=%d st=%lu/%lu/%lu pw=%lu cr=%ld gate=%d lsg=%d\n", t, fs_, ws_, fsh_,
+               sh_step_, st_.stall[0], st_.stall[1], st_.stall[2], st_.port_wait, fs_ < F ? shift_mem_credit_[fs_] : -1,
+               (int)stream_gate_, (int)last_shift_gate_);
 #endif
 }
 
@@ -585,6 +588,10 @@ void Controller::skip(uint64_t t, uint64_t n) {
       st_.stall[stall_buf_] += n;
       if (st && ws_ == 0 && (shift_end_[fs_] == kNever || static_cast<int64_t>(t) + 1 <= shift_end_[fs_]))
         shift_mem_credit_[fs_] -= ni;
+    } else if (stream_gate_ == Gate::kPort) {
+      // quiet_cycles() ends the run at the port's threshold (E[g-1] + rows), so the wait
+      // holds for all n cycles.
+      st_.port_wait += n;
     }
   }
 }

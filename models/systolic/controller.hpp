@@ -27,6 +27,11 @@ struct ControllerStats {
   uint64_t wavefronts = 0;      ///< wavefronts issued
   uint64_t shift_steps = 0;     ///< stationary shift cycles
   uint64_t outputs = 0;         ///< output values collected
+  /// os: cycles the stream was held because a fold's last wavefront must wait until the
+  /// previous fold's outputs have left each column's output register (one value per cycle;
+  /// MixPE's per-column dequantisation unit sits behind it). Happens when a fold is shorter
+  /// than the previous fold's rows; these cycles are compute, not stall (docs/timing.md).
+  uint64_t port_wait = 0;
   uint64_t stall_total() const { return stall[0] + stall[1] + stall[2]; }
 };
 
@@ -62,7 +67,10 @@ class Controller {
   ArrayCounters run_fast();
 
  private:
-  enum class Gate { kOk, kStruct, kMem };
+  /// A stream or shift decision: go, held by the array's own rules (compute), held by the
+  /// output port (os; compute, counted apart as port_wait) or held by memory (stall).
+  /// Everything but kOk and kMem is structural.
+  enum class Gate { kOk, kStruct, kMem, kPort };
   void control(uint64_t t, ArrayInputs* in);
   void build_inputs(uint64_t t, ArrayInputs* in);
   void fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n);

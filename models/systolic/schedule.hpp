@@ -49,6 +49,10 @@ struct Schedule {
   std::vector<Fold> folds;
   std::vector<Unit> units[mem::kNumBufs];  ///< per buffer, in order of first use
   int out_bits = 32;  ///< bits per output element in the ofmap buffer and in DRAM
+  /// Bits per top-edge element read from its buffer; 0 = array.bw. Differs when the edge
+  /// operand carries more than the stored element (a kDequantFma PE's packed operand: the
+  /// buffer holds the code, the group's scale and zero point are not counted per element).
+  int top_elem_bits = 0;
 
   int64_t wavefronts(const Fold& f) const { return flow == Flow::kOS ? f.nk : f.np; }
   /// Array rows a fold occupies.

@@ -26,7 +26,11 @@ std::string describe_rtl_variants() {
     const auto& p = v.params;
     os << v.name << ": DF=" << (p.stationary ? 1 : 0) << " " << p.rows << "x" << p.cols
        << " AW=" << p.aw << (p.a_signed ? "s" : "u") << " BW=" << p.bw << (p.b_signed ? "s" : "u")
-       << " ACC=" << p.acc << (p.sat ? " sat" : " wrap") << (p.fp ? " fp16xfp16->fp32" : "") << "\n";
+       << " ACC=" << p.acc << (p.sat ? " sat" : " wrap") << (p.fp ? " fp32" : "")
+       << (p.pe == systolic::PeKind::kShiftAdd     ? " shift-add"
+           : p.pe == systolic::PeKind::kDequantFma ? " dequant-fma"
+                                                  : "")
+       << "\n";
   }
   return os.str();
 }

@@ -16,6 +16,14 @@ struct VariantEntry {
   std::unique_ptr<RtlArray> (*make)();  ///< constructs a reset instance
 };
 
+/// The C++ PE kind of the RTL parameter PE (0 multiply, 1 FP16 activations: shift-and-add
+/// when bw < 16, 2 integer shift-and-add, 3 dequantise-then-FMA).
+constexpr systolic::PeKind pe_kind(int pe, int bw) {
+  return pe == 2 || (pe == 1 && bw < 16) ? systolic::PeKind::kShiftAdd
+         : pe == 3                       ? systolic::PeKind::kDequantFma
+                                         : systolic::PeKind::kMultiply;
+}
+
 /// All variants, in TPESIM_RTL_VARIANTS order (generated source).
 const std::vector<VariantEntry>& variant_table();
 

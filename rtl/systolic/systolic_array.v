@@ -18,7 +18,7 @@ module systolic_array #(
     parameter integer ACC      = 32,  // accumulator / partial-sum width, bits
     parameter integer SAT      = 0,   // 0 = wrap modulo 2^ACC, 1 = saturate after every add
     parameter integer DF       = 0,   // 0 = output-stationary, 1 = stationary operand (ws/is)
-    parameter integer FP       = 0    // 1: FP16 x FP16 MACs into FP32 (AW=BW=16, ACC=32)
+    parameter integer PE       = 0   // PE kind: 0 multiply, 1 FP16 activations, 2 int shift-add, 3 dequant-FMA (systolic_mac)
 ) (
     input  wire                clk,      // clock, rising edge
     input  wire                rst,      // synchronous active-high reset, clears all registers
@@ -63,7 +63,7 @@ module systolic_array #(
                               ah_f[r*(COLS+1)+COLS], ah_l[r*(COLS+1)+COLS], 1'b0};
         for (c = 0; c < COLS; c = c + 1) begin : g_col
           systolic_pe_os #(
-              .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .FP(FP)
+              .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .PE(PE)
           ) u_pe (
               .clk   (clk),
               .rst   (rst),
@@ -140,7 +140,7 @@ module systolic_array #(
                               ah_b[r*(COLS+1)+COLS], 1'b0};
         for (c = 0; c < COLS; c = c + 1) begin : g_col
           systolic_pe_st #(
-              .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .FP(FP),
+              .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .PE(PE),
               .TOP_ROW((r == 0) ? 1 : 0)
           ) u_pe (
               .clk    (clk),

@@ -12,7 +12,7 @@ module systolic_pe_os #(
     parameter integer B_SIGNED = 1,   // top operand is two's complement
     parameter integer ACC      = 32,  // accumulator width, bits
     parameter integer SAT      = 0,   // 0 = wrap, 1 = saturate
-    parameter integer FP       = 0    // 1: FP16 operands, FP32 accumulator
+    parameter integer PE       = 0   // PE kind: 0 multiply, 1 FP16 activations, 2 int shift-add, 3 dequant-FMA (systolic_mac)
 ) (
     input  wire           clk,     // clock, rising edge
     input  wire           rst,     // synchronous active-high reset
@@ -37,7 +37,7 @@ module systolic_pe_os #(
   wire [ACC-1:0] base = a_in_f ? {ACC{1'b0}} : acc;     // first wavefront restarts at 0
 
   systolic_mac #(
-      .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .FP(FP)
+      .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .PE(PE)
   ) u_mac (
       .p_in(base), .a(a_in), .b(b_in), .sum(sum)
   );

@@ -13,7 +13,7 @@ module systolic_pe_st #(
     parameter integer B_SIGNED = 1,   // stationary operand is two's complement
     parameter integer ACC      = 32,  // partial-sum width, bits
     parameter integer SAT      = 0,   // 0 = wrap, 1 = saturate
-    parameter integer FP       = 0,   // 1: FP16 operands, FP32 accumulator
+    parameter integer PE       = 0,   // PE kind: 0 multiply, 1 FP16 activations, 2 int shift-add, 3 dequant-FMA (systolic_mac)
     parameter integer TOP_ROW  = 0    // 1 for row 0: the PE starts partial sums (p_v <= mac)
 ) (
     input  wire           clk,        // clock, rising edge
@@ -46,7 +46,7 @@ module systolic_pe_st #(
   wire [ACC-1:0] sum;                            // add(p_in, a_in * w_use)
 
   systolic_mac #(
-      .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .FP(FP)
+      .AW(AW), .A_SIGNED(A_SIGNED), .BW(BW), .B_SIGNED(B_SIGNED), .ACC(ACC), .SAT(SAT), .PE(PE)
   ) u_mac (
       .p_in(p_in), .a(a_in), .b(w_use), .sum(sum)
   );

@@ -11,6 +11,7 @@
 #include "sim/common/progress.hpp"
 #include "sim/engine/bitmod_run.hpp"
 #include "sim/engine/mapper.hpp"
+#include "sim/engine/mixpe_run.hpp"
 #include "sim/engine/operands.hpp"
 
 namespace tpesim {
@@ -46,7 +47,23 @@ std::vector<Gemm> random_gemms(const ArchSpec& arch, int n, uint64_t seed) {
     g.K = gs ? gs * (1 + next(4)) : 1 + next(64);
     out.push_back(g);
   }
-  for (int i = 0; !arch.is_bitmod() && i < n; ++i) {
+  // MixPE: signed and unsigned codes of mixpe.weight_bits, groups from 1 to
+  // beyond the array rows (shorter groups make folds wait for the output ports), K with and
+  // without a short last group, per-channel now and then.
+  for (int i = 0; arch.is_mixpe() && i < n; ++i) {
+    Gemm g;
+    g.name = "random" + std::to_string(i);
+    g.M = dim(R);
+    g.N = dim(C);
+    g.weight_dtype = (i % 2 ? "uint" : "int") + std::to_string(arch.mixpe.weight_bits);
+    g.act_dtype = arch.mixpe.variant == "w4a8" ? "int8" : "fp16";
+    const uint64_t gs_choice[] = {1, 2, R > 1 ? R - 1 : 1, R, R + 1, 2 * R + 1, 1 + next(3 * R)};
+    g.group_size = next(8) == 0 ? 0 : gs_choice[next(7)];
+    const uint64_t groups = 1 + next(4);
+    g.K = g.group_size ? groups * g.group_size - (next(2) ? next(g.group_size) : 0) : 1 + next(3 * R);
+    out.push_back(g);
+  }
+  for (int i = 0; !arch.is_bitmod() && !arch.is_mixpe() && i < n; ++i) {
     Gemm g;
     g.name = "random" + std::to_string(i);
     g.M = dim(arch.dataflow == Dataflow::kIS ? C : R);
@@ -71,6 +88,7 @@ CosimReport lockstep_all(const std::vector<Gemm>& gemms, const CosimOptions& opt
   for (size_t i = 0; i < gemms.size(); ++i) {
     LockstepOptions lo;
     lo.corrupt_at_cycle = opt.corrupt_at_cycle;
+    lo.corrupt_dequant_at = opt.corrupt_dequant_at;
     const auto t0 = std::chrono::steady_clock::now();
     const LockstepResult r = run(i, lo);
     rep.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -78,6 +96,7 @@ CosimReport lockstep_all(const std::vector<Gemm>& gemms, const CosimOptions& opt
     prog.advance();
     rep.cycles += r.cycles;
     rep.outputs += r.outputs;
+    rep.dequant_joins += r.dequant_joins;
     if (r.match) continue;
     rep.pass = false;
     rep.failing_gemm = gemms[i].name;
@@ -120,6 +139,13 @@ CosimReport cosimulate_bitmod(const ArchSpec& arch, const std::vector<Gemm>& gem
 
 CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, const CosimOptions& opt) {
   if (arch.is_bitmod()) return cosimulate_bitmod(arch, gemms, opt);
+  if (arch.is_mixpe()) {
+    // MixPE: the record's PE variant in the array, the dequantisation units beside it.
+    for (const Gemm& g : gemms) check_mixpe_gemm(arch, g, "cosim stimulus");
+    return lockstep_all(gemms, opt, [&](size_t i, const LockstepOptions& lo) {
+      return run_mixpe_lockstep(arch, gemms[i], mix64(opt.seed + i), lo);
+    });
+  }
   const systolic::ArrayParams p = array_params(arch);
   auto rtl = rtl::make_rtl_array(p);
   if (!rtl)
@@ -139,14 +165,16 @@ CosimReport cosimulate(const ArchSpec& arch, const std::vector<Gemm>& gemms, con
 
 std::string describe(const CosimReport& r, const ArchSpec& arch) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.cycles) / r.seconds : 0;
-  const std::string shape = arch.is_bitmod() ? fmt::format("{}x{} bitmod (tiles of {}x{})", arch.rows, arch.cols,
-                                                          arch.bitmod.tile_rows, arch.bitmod.tile_cols)
-                                            : fmt::format("{}x{} {}", arch.rows, arch.cols, to_string(arch.dataflow));
+  const std::string shape = arch.is_bitmod()  ? fmt::format("{}x{} bitmod (tiles of {}x{})", arch.rows, arch.cols,
+                                                           arch.bitmod.tile_rows, arch.bitmod.tile_cols)
+                            : arch.is_mixpe() ? fmt::format("{}x{} mixpe {}", arch.rows, arch.cols, arch.mixpe.variant)
+                                              : fmt::format("{}x{} {}", arch.rows, arch.cols, to_string(arch.dataflow));
+  const std::string joins =
+      r.dequant_joins ? fmt::format(", {} dequantisation results compared", r.dequant_joins) : std::string();
   if (r.pass)
-    return fmt::format("cosim PASS: {} GEMMs on {}, {} cycles compared, {} outputs compared, "
+    return fmt::format("cosim PASS: {} GEMMs on {}, {} cycles compared, {} outputs compared{}, "
                        "{:.0f} cycles/s\n",
-                       r.gemms, shape, r.cycles, r.outputs,
-                       rate);
+                       r.gemms, shape, r.cycles, r.outputs, joins, rate);
   const LockstepResult& m = r.mismatch;
   std::string s = fmt::format(
       "cosim MISMATCH in GEMM '{}' at cycle {}: PE ({}, {}), signal {}: expected {} (SystemC model), "

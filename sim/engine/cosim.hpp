@@ -15,6 +15,7 @@ struct CosimOptions {
   std::string wave_path;          ///< where to write the RTL waveform window on a mismatch
   uint64_t wave_window = 64;      ///< cycles traced before the mismatch
   int64_t corrupt_at_cycle = -1;  ///< test hook (see LockstepOptions)
+  int64_t corrupt_dequant_at = -1;  ///< test hook (see LockstepOptions)
   bool progress = false;
 };
 
@@ -23,6 +24,7 @@ struct CosimReport {
   uint64_t gemms = 0;    ///< GEMMs compared (up to and including a failing one)
   uint64_t cycles = 0;   ///< cycles compared
   uint64_t outputs = 0;  ///< valid outputs compared
+  uint64_t dequant_joins = 0;  ///< MixPE: dequantisation-unit results compared
   double seconds = 0;    ///< host time of the lockstep runs
   std::string failing_gemm;     ///< name of the GEMM that mismatched
   LockstepResult mismatch;      ///< first mismatch

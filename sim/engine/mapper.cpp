@@ -62,6 +62,7 @@ systolic::ArrayParams array_params(const ArchSpec& a) {
     p.sat = false;
   } else if (a.fp16_int()) {  // FP16 x INT MAC (integer weights on the top edge, os/ws)
     p.fp = true;
+    p.pe = systolic::PeKind::kShiftAdd;  // exact products: shift-and-add (docs/mixpe-pe.md)
     p.acc = 32;
     p.sat = false;
   }

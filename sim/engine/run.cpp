@@ -36,6 +36,34 @@ num::IntMatrix gemm_fp16_reference(const num::IntMatrix& a, const num::IntMatrix
   return c;
 }
 
+systolic::ArrayCounters run_rtl_model(systolic::Controller& ctl, const systolic::ArrayParams& p, const ArchSpec& arch,
+                                      const std::string& gemm_name) {
+  auto rtl = rtl::make_rtl_array(p);
+  if (!rtl)
+    throw ConfigError(where(arch.source, 0, "",
+                            "no RTL variant was built for this array (" + std::to_string(arch.rows) + "x" +
+                                std::to_string(arch.cols) + " " + to_string(arch.dataflow) + ", " +
+                                std::to_string(p.aw) + "-bit x " + std::to_string(p.bw) +
+                                "-bit operands); built variants:\n" + rtl::describe_rtl_variants() +
+                                "add one to TPESIM_RTL_VARIANTS (rtl/CMakeLists.txt) and rebuild"));
+  rtl->reset();
+  // The RTL does not count its own actions: the C++ array core runs beside it on the same
+  // inputs, supplies the counts, and must agree with the RTL on every output (else a bug).
+  systolic::ArrayCore core(p);
+  systolic::ArrayInputs in(p.rows, p.cols);
+  systolic::ArrayOutputs o(p.cols), om(p.cols);
+  for (uint64_t t = 0; !ctl.done(); ++t) {
+    ctl.drive(t, &in);
+    rtl->step(in, &o);
+    core.step(in, &om);
+    if (!(o == om))
+      throw InternalError("rtl engine: " + gemm_name + ": RTL and model outputs differ at cycle " +
+                          std::to_string(t) + " (run tpesim cosim for details)");
+    ctl.collect(t, o);
+  }
+  return core.counters();
+}
+
 GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uint64_t layer_seed) {
   const systolic::Schedule s = map_gemm(arch, g);
   HashOperands ops(layer_seed, arch.act, arch.weight, arch.fp16(), arch.fp16_int());
@@ -50,29 +78,7 @@ GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uin
   } else if (opt.engine == "cycle") {
     r.array = run_systemc_model(ctl, s.array);
   } else if (opt.engine == "rtl") {
-    auto rtl = rtl::make_rtl_array(s.array);
-    if (!rtl)
-      throw ConfigError(where(arch.source, 0, "",
-                              "no RTL variant was built for this array (" + std::to_string(arch.rows) +
-                                  "x" + std::to_string(arch.cols) + " " + to_string(arch.dataflow) +
-                                  "); built variants:\n" + rtl::describe_rtl_variants() +
-                                  "add one to TPESIM_RTL_VARIANTS (rtl/CMakeLists.txt) and rebuild"));
-    rtl->reset();
-    // The RTL does not count its own actions: the C++ array core runs beside it on the same
-    // inputs, supplies the counts, and must agree with the RTL on every output (else a bug).
-    systolic::ArrayCore core(s.array);
-    systolic::ArrayInputs in(s.array.rows, s.array.cols);
-    systolic::ArrayOutputs o(s.array.cols), om(s.array.cols);
-    for (uint64_t t = 0; !ctl.done(); ++t) {
-      ctl.drive(t, &in);
-      rtl->step(in, &o);
-      core.step(in, &om);
-      if (!(o == om))
-        throw InternalError("rtl engine: " + g.name + ": RTL and model outputs differ at cycle " +
-                            std::to_string(t) + " (run tpesim cosim for details)");
-      ctl.collect(t, o);
-    }
-    r.array = core.counters();
+    r.array = run_rtl_model(ctl, s.array, arch, g.name);
   } else {
     throw ConfigError("--engine: unknown engine '" + opt.engine + "' (known: fast, cycle, rtl)");
   }

@@ -32,6 +32,12 @@ struct GemmRun {
   std::optional<double> sqnr_db;  ///< engines with quantised weights (MixPE): sampled output SQNR
 };
 
+/// The RTL engine's loop: the Verilated array variant for `p` (ConfigError naming the arch
+/// file and the built variants if none) driven by the controller until done, with the C++
+/// array core beside it for the action counts; InternalError if their outputs ever differ.
+systolic::ArrayCounters run_rtl_model(systolic::Controller& ctl, const systolic::ArrayParams& p, const ArchSpec& arch,
+                                      const std::string& gemm_name);
+
 /// Simulates one GEMM instance. Throws InternalError if outputs differ from the oracle.
 GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uint64_t layer_seed);
 

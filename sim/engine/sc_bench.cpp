@@ -300,6 +300,12 @@ SC_MODULE(LockstepBench) {
             res->outputs += vm;
           }
           ctl->collect(t, m);
+          if (opt->after_collect && !opt->after_collect(t, res)) {
+            res->match = false;
+            res->cycle = t;
+            stop();
+            return;
+          }
           if (ctl->done()) {
             stop();
             return;

@@ -47,6 +47,7 @@ struct LockstepResult {
   bool match = true;
   uint64_t cycles = 0;           ///< cycles compared
   uint64_t outputs = 0;          ///< valid outputs compared
+  uint64_t dequant_joins = 0;    ///< MixPE: dequantisation-unit results compared
   // First mismatch (when !match):
   uint64_t cycle = 0;            ///< cycle of the edge whose outputs differ
   int column = -1;               ///< column of the first differing output
@@ -60,7 +61,12 @@ struct LockstepOptions {
   std::string wave_path;          ///< VCD of the RTL around [trace_from, stop]; empty = none
   uint64_t trace_from = 0;        ///< first cycle traced
   int64_t corrupt_at_cycle = -1;  ///< test hook: flip bit 0 of RTL o_data[0] at this cycle
+  int64_t corrupt_dequant_at = -1;  ///< test hook (MixPE): flip bit 0 of the RTL dequantisation unit's n-th result
   CycleCallback progress;
+  /// Called after the outputs of cycle t were collected; returns false (having filled the
+  /// mismatch fields of `res`) to stop at a mismatch found outside the array (MixPE's
+  /// dequantisation units).
+  std::function<bool(uint64_t t, LockstepResult* res)> after_collect;
 };
 
 /// The BitMoD lockstep: the controller's offers go onto one signal read by the SystemC array

@@ -25,8 +25,9 @@ namespace fs = std::filesystem;
 /// The buffers every report lists, in this order; other names follow sorted.
 const char* const kBuffers[] = {"ifmap", "filter", "ofmap"};
 
-/// Compute-cycle categories of engines that report a breakdown (docs/report.md), in order.
-const char* const kBreakdown[] = {"term", "dequant", "encoder", "skew"};
+/// Compute-cycle categories of engines that report a breakdown (docs/report.md), in order:
+/// BitMoD's, then MixPE's. New names go at the end (they are CSV columns).
+const char* const kBreakdown[] = {"term", "dequant", "encoder", "skew", "stream", "dequant_wait", "fill_drain"};
 
 /// Buffer names to list: the three standard ones, then any others found in `names`.
 template <typename V>
@@ -444,33 +445,52 @@ std::string text_report(const RunResult& r) {
       r.layers.size());
   out += layers.render("  ");
 
-  // Cycle breakdown (engines that report one).
-  bool any_breakdown = false;
-  for (const LayerResult& l : r.layers) any_breakdown = any_breakdown || !l.cycles.breakdown.empty();
-  if (any_breakdown) {
+  // Cycle breakdown (engines that report one). Only the categories some layer reports, so
+  // that each engine's table and caption show its own split (BitMoD: term + dequant +
+  // encoder + skew; MixPE: stream + dequant_wait + fill_drain), and the analytical columns
+  // only when the engine computes that estimate (BitMoD).
+  std::vector<std::string> bd_names;
+  for (const char* b : kBreakdown) {
+    for (const LayerResult& l : r.layers) {
+      if (l.cycles.breakdown.count(b)) {
+        bd_names.emplace_back(b);
+        break;
+      }
+    }
+  }
+  bool any_analytical = false;
+  for (const LayerResult& l : r.layers) any_analytical = any_analytical || l.analytical_cycles > 0;
+  if (!bd_names.empty()) {
     Table bd;
     bd.column("name", false);
     bd.column("cycles", true);
-    for (const char* b : kBreakdown) bd.column(b, true);
+    for (const std::string& b : bd_names) bd.column(b, true);
     bd.column("stall", true);
-    bd.column("analytical", true);
-    bd.column("cycles/analytical", true);
+    if (any_analytical) {
+      bd.column("analytical", true);
+      bd.column("cycles/analytical", true);
+    }
     bd.column("SQNR dB", true);
     auto row = [&](const LayerResult& l, const std::string& name) {
       std::vector<std::string> v = {name, group(l.cycles.total)};
-      for (const char* b : kBreakdown) v.push_back(group(value_or_zero(l.cycles.breakdown, b)));
+      for (const std::string& b : bd_names) v.push_back(group(value_or_zero(l.cycles.breakdown, b)));
       v.push_back(group(l.cycles.stall));
-      v.push_back(group(l.analytical_cycles));
-      v.push_back(l.analytical_cycles ? fmt::format("{:.3f}", static_cast<double>(l.cycles.total) /
-                                                                 static_cast<double>(l.analytical_cycles))
-                                      : std::string("-"));
+      if (any_analytical) {
+        v.push_back(group(l.analytical_cycles));
+        v.push_back(l.analytical_cycles ? fmt::format("{:.3f}", static_cast<double>(l.cycles.total) /
+                                                                   static_cast<double>(l.analytical_cycles))
+                                        : std::string("-"));
+      }
       v.push_back(l.sqnr_db ? fmt::format("{:.2f}", *l.sqnr_db) : std::string("-"));
       bd.row(std::move(v));
     };
     for (const LayerResult& l : r.layers) row(l, l.name);
     row(t, "TOTAL");
-    out += "\nCycle breakdown (term + dequant + encoder + skew = compute; analytical = "
-           "max(term cycles, DRAM bytes / bandwidth) per GEMM; SQNR vs FP64, sampled)\n";
+    std::string sum;
+    for (const std::string& b : bd_names) sum += (sum.empty() ? "" : " + ") + b;
+    out += "\nCycle breakdown (" + sum + " = compute";
+    if (any_analytical) out += "; analytical = max(term cycles, DRAM bytes / bandwidth) per GEMM";
+    out += "; SQNR vs FP64, sampled)\n";
     out += bd.render("  ");
   }
 
@@ -597,8 +617,10 @@ std::string csv_report(const RunResult& r) {
   std::string out =
       "name,M,N,K,count,folds,cycles_total,cycles_compute,cycles_stall,stall_ifmap,"
       "stall_filter,stall_ofmap,utilization,mapping_efficiency,macs,dram_read_bytes,"
-      "dram_write_bytes,cycles_term,cycles_dequant,cycles_encoder,cycles_skew,analytical_cycles,"
-      "sqnr_db";
+      "dram_write_bytes";
+  // One column per breakdown category, in the order csv_row writes them.
+  for (const char* b : kBreakdown) out += fmt::format(",cycles_{}", b);
+  out += ",analytical_cycles,sqnr_db";
   for (const char* b : kBuffers) {
     out += fmt::format(",{0}_reads,{0}_writes,{0}_read_bytes,{0}_write_bytes", b);
   }

@@ -28,7 +28,8 @@ ArchSpec arch_for(const systolic::ArrayParams& p, Dataflow df, bool overlap, boo
   a.act = df == Dataflow::kIS ? top : left;
   a.weight = df == Dataflow::kIS ? left : top;
   a.acc = num::AccFormat{p.acc, p.sat ? num::Overflow::kSaturate : num::Overflow::kWrap};
-  a.act_fp16 = a.weight_fp16 = p.fp;
+  a.act_fp16 = p.fp;
+  a.weight_fp16 = p.fp && p.bw == 16;  // fp with bw < 16: the FP16 x INT (shift-and-add) PE
   if (starved) {
     a.dram.bandwidth_millibytes_per_cycle = 2500;  // 2.5 bytes per cycle
     a.dram.latency_cycles = 7;
@@ -47,6 +48,9 @@ struct Config {
 std::vector<Config> configs() {
   std::vector<Config> out;
   for (const auto& [name, p] : rtl::rtl_variants()) {
+    // The integer shift-and-add and dequantise-then-FMA PEs are MixPE's (test_cosim_mixpe.cpp);
+    // the systolic engine's FP16 x INT PE is shift-and-add and runs here.
+    if (p.pe == systolic::PeKind::kDequantFma || (p.pe == systolic::PeKind::kShiftAdd && !p.fp)) continue;
     const std::vector<Dataflow> dfs =
         p.stationary ? std::vector<Dataflow>{Dataflow::kWS, Dataflow::kIS} : std::vector<Dataflow>{Dataflow::kOS};
     const bool big = p.rows * p.cols > 64;

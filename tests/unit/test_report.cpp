@@ -241,8 +241,8 @@ TEST(Report, CsvHeaderAndRows) {
   EXPECT_EQ(ls[0],
             "name,M,N,K,count,folds,cycles_total,cycles_compute,cycles_stall,stall_ifmap,"
             "stall_filter,stall_ofmap,utilization,mapping_efficiency,macs,dram_read_bytes,"
-            "dram_write_bytes,cycles_term,cycles_dequant,cycles_encoder,cycles_skew,analytical_cycles,"
-            "sqnr_db,ifmap_reads,ifmap_writes,ifmap_read_bytes,ifmap_write_bytes,"
+            "dram_write_bytes,cycles_term,cycles_dequant,cycles_encoder,cycles_skew,cycles_stream,"
+            "cycles_dequant_wait,cycles_fill_drain,analytical_cycles,sqnr_db,ifmap_reads,ifmap_writes,ifmap_read_bytes,ifmap_write_bytes,"
             "filter_reads,filter_writes,filter_read_bytes,filter_write_bytes,ofmap_reads,"
             "ofmap_writes,ofmap_read_bytes,ofmap_write_bytes,action.ifmap.read,"
             "action.ofmap.write,action.pe.mac");
@@ -281,6 +281,30 @@ TEST(Report, TextReportHasHeaderLayersAndTotals) {
   for (size_t i = header + 1; i <= header + 3; ++i) {
     EXPECT_EQ(ls[i].size(), ls[header].size()) << ls[i];
   }
+}
+
+// The cycle-breakdown table shows the categories the engine reports, and its caption states
+// their sum; the analytical columns only for an engine that computes the estimate (BitMoD).
+TEST(Report, CycleBreakdownTableFollowsTheEngine) {
+  EXPECT_EQ(text_report(two_layers()).find("Cycle breakdown"), std::string::npos);  // systolic: none
+  RunResult m = two_layers();
+  m.layers[0].cycles.breakdown = {{"stream", 500}, {"dequant_wait", 300}, {"fill_drain", 100}};
+  m.layers[1].cycles.breakdown = {{"stream", 300}, {"dequant_wait", 0}, {"fill_drain", 200}};
+  m.totals.cycles.breakdown = {{"stream", 800}, {"dequant_wait", 300}, {"fill_drain", 300}};
+  const std::string mt = text_report(m);
+  EXPECT_NE(mt.find("Cycle breakdown (stream + dequant_wait + fill_drain = compute; SQNR"), std::string::npos) << mt;
+  EXPECT_EQ(mt.find("analytical"), std::string::npos) << mt;
+  EXPECT_EQ(mt.find("encoder"), std::string::npos) << mt;
+  // CSV: the MixPE columns carry the values, the BitMoD ones are 0 (qkv's row, after dram bytes).
+  const std::string qkv = lines(csv_report(m))[1];
+  EXPECT_NE(qkv.find(",65536,4096,2048,0,0,0,0,500,300,100,0,"), std::string::npos) << qkv;
+  RunResult b = two_layers();
+  b.layers[0].cycles.breakdown = {{"term", 700}, {"dequant", 100}, {"encoder", 1}, {"skew", 99}};
+  b.layers[0].analytical_cycles = 800;
+  const std::string bt = text_report(b);
+  EXPECT_NE(bt.find("Cycle breakdown (term + dequant + encoder + skew = compute; analytical = "), std::string::npos) << bt;
+  EXPECT_NE(bt.find("cycles/analytical"), std::string::npos) << bt;
+  EXPECT_EQ(bt.find("dequant_wait"), std::string::npos) << bt;
 }
 
 TEST(Report, WriteReportsCreatesThreeFilesAtomically) {

@@ -220,5 +220,44 @@ TEST(SystolicTiming, OsKFoldSplitsTheReduction) {
                ConfigError);
 }
 
+// Output-port waits (ControllerStats::port_wait, MixPE's dequant_wait). With overlap, fold g's
+// first wavefronts issue back to back after fold g-1's last (at E[g-1]), so its last one
+// would issue at E[g-1] + W(g); the port rule holds it until E[g-1] + rows(g-1) (the previous
+// fold's rows must first leave each column's output register, one per cycle). So fold g waits
+// max(0, rows(g-1) - W(g)) cycles, and nothing else moves meanwhile (ideal memory).
+//  - 4x4, M = N = 4, K = 12, os_k_fold 2: folds 1..5 have W = 2 after a fold of 4 rows:
+//    5 x (4 - 2) = 10; os_k_fold 4: W = 4 = rows, no wait.
+//  - 4x4, M = 6, N = 4, K = 5, os_k_fold 2: folds (m-tile, then k-fold) with (rows, W):
+//    a0 (4, 2), a1 (4, 2), a2 (4, 1), b0 (2, 2), b1 (2, 2), b2 (2, 1). Waits: a1 4-2 = 2,
+//    a2 4-1 = 3, b0 4-2 = 2 (after a2's 4 rows), b1 2-2 = 0, b2 2-1 = 1: 8 cycles.
+//    Counting from a0's first wavefront at S (cycles before S are memory stalls): E = S+1,
+//    S+5, S+9, S+13, S+15, S+17; total = E[last] + R + C - 1 = S + 24, so compute = 24 =
+//    10 wavefront cycles + 8 port waits + 6 drain cycles (R + C - 2).
+//  - without overlap a fold's first wavefront already waits until E[g-1] + R + C - 1, past
+//    the port's E[g-1] + rows: no port wait.
+// The fast engine must count the same cycles (it skips runs of waiting cycles in bulk).
+TEST(SystolicTiming, OsKFoldPortWaitsByHand) {
+  RunOptions fast;
+  fast.engine = "fast";
+  ArchSpec a = ideal(4, 4, Dataflow::kOS, true, false);
+  for (auto [kf, expect] : {std::pair<int64_t, uint64_t>{2, 10}, {4, 0}}) {
+    a.os_k_fold = kf;
+    EXPECT_EQ(run(a, gemm(4, 4, 12)).ctl.port_wait, expect) << "os_k_fold " << kf;
+    EXPECT_EQ(run_gemm(a, gemm(4, 4, 12), fast, 7).ctl.port_wait, expect) << "os_k_fold " << kf;
+  }
+  a.os_k_fold = 2;
+  for (const char* engine : {"cycle", "fast"}) {
+    RunOptions o;
+    o.engine = engine;
+    const GemmRun r = run_gemm(a, gemm(6, 4, 5), o, 7);
+    EXPECT_EQ(r.ctl.port_wait, 8u) << engine;
+    EXPECT_EQ(r.ctl.wavefronts, 10u) << engine;
+    EXPECT_EQ(r.ctl.end_cycle - r.ctl.stall_total(), 24u) << engine;
+    EXPECT_EQ(r.folds, 6u) << engine;
+  }
+  a.fold_overlap = false;
+  EXPECT_EQ(run(a, gemm(6, 4, 5)).ctl.port_wait, 0u);
+}
+
 }  // namespace
 }  // namespace tpesim

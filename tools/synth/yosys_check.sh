@@ -30,7 +30,9 @@ done
 if [ -n "$CHPARAM" ]; then CHPARAM="chparam $CHPARAM $TOP"; fi
 MULCHECK=""
 if [ -n "$NOMUL" ]; then
-  MULCHECK="hierarchy -top $TOP; proc; flatten; opt; select -assert-none t:\$mul"
+  # On a copy: elaboration may rename a parameterised top ($paramod...), which synth -top
+  # below would then not find.
+  MULCHECK="design -save pre_mul; hierarchy -top $TOP; proc; flatten; opt; select -assert-none t:\$mul; design -load pre_mul"
 fi
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT

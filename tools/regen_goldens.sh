@@ -3,10 +3,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
-for run in default:fast os16:fast is16:fast scalesim_ws16:fast default:cycle os16:cycle \
-           bitmod_prefill32x32:fast:small_bitmod.csv bitmod_prefill32x32:cycle:small_bitmod.csv \
-           bitmod_decode64x16:fast:small_bitmod.csv mixpe_w4a8_64x64:fast:small_mixpe_w4a8.csv \
-           mixpe_w4a16_32x32:fast:small_mixpe_w4a16.csv mixpe_w4a16_32x32:cycle:small_mixpe_w4a16.csv; do
+# The runs are the GOLDEN_RUNS list of tests/golden/CMakeLists.txt (one source of truth).
+runs="$(sed -n '/^set(GOLDEN_RUNS/,/)/p' "$root/tests/golden/CMakeLists.txt" | sed 's/set(GOLDEN_RUNS//; s/)//')"
+[ -n "$runs" ] || { echo "regen_goldens: no GOLDEN_RUNS in tests/golden/CMakeLists.txt" >&2; exit 1; }
+for run in $runs; do
   IFS=: read -r preset engine trace <<<"$run"
   trace="${trace:-small.csv}"
   out="$(mktemp -d)"

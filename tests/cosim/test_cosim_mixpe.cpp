@@ -108,6 +108,10 @@ TEST(CosimMixpe, TraceStimulusPasses) {
   const ArchSpec a16 = small_arch("mixpe_w4a16_32x32");
   r = cosimulate(a16, load_trace(dir + "small_mixpe_w4a16.csv").gemms, CosimOptions{});
   EXPECT_TRUE(r.pass) << describe(r, a16);
+  const ArchSpec ab = small_arch("mixpe_fp16xint8_32x32");
+  r = cosimulate(ab, load_trace(dir + "small_mixpe_fp16xint8.csv").gemms, CosimOptions{});
+  EXPECT_TRUE(r.pass) << describe(r, ab);
+  EXPECT_EQ(r.gemms, 4u);
 }
 
 TEST(CosimMixpe, ACorruptedDequantisationResultIsReported) {

@@ -9,12 +9,25 @@
 
 namespace tpesim::systolic {
 
+namespace {
+/// Bits that differ between two register values of `width` bits (two's complement).
+uint64_t toggles(int64_t before, int64_t after, int width) {
+  const uint64_t m = width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+  return static_cast<uint64_t>(__builtin_popcountll((static_cast<uint64_t>(before) ^ static_cast<uint64_t>(after)) & m));
+}
+}  // namespace
+
 ArrayCounters& ArrayCounters::operator+=(const ArrayCounters& o) {
   macs += o.macs;
   operand_reg_writes += o.operand_reg_writes;
+  operand_reg_write_bits += o.operand_reg_write_bits;
   acc_writes += o.acc_writes;
   stationary_writes += o.stationary_writes;
   output_writes += o.output_writes;
+  left_toggles += o.left_toggles;
+  top_toggles += o.top_toggles;
+  acc_toggles += o.acc_toggles;
+  stationary_toggles += o.stationary_toggles;
   cycles += o.cycles;
   return *this;
 }
@@ -112,6 +125,7 @@ void ArrayCore::step_os(const ArrayInputs& in, ArrayOutputs* out) {
       }
       if (av && bv) {
         const int64_t sum = mac(af ? 0 : acc_[i], a, b);
+        cnt_.acc_toggles += toggles(acc_[i], sum, p_.acc);
         acc_[i] = sum;
         ++cnt_.macs;
         ++cnt_.acc_writes;
@@ -126,6 +140,9 @@ void ArrayCore::step_os(const ArrayInputs& in, ArrayOutputs* out) {
         }
       }
       cnt_.operand_reg_writes += static_cast<uint64_t>(av) + bv;
+      cnt_.operand_reg_write_bits += static_cast<uint64_t>(av) * p_.aw + static_cast<uint64_t>(bv) * p_.bw;
+      cnt_.left_toggles += toggles(a_[i], a, p_.aw);
+      cnt_.top_toggles += toggles(b_[i], b, p_.bw);
       a_[i] = a;
       av_[i] = av;
       af_[i] = af;
@@ -161,6 +178,7 @@ void ArrayCore::step_st(const ArrayInputs& in, ArrayOutputs* out) {
       }
       // Use the stationary value from before this edge, then shift.
       const bool mac = av && wv_[ab][i];
+      const int64_t old_acc = acc_[i];
       if (r == 0) {
         acc_[i] = mac ? this->mac(0, a, w_[ab][i]) : 0;
         pv_[i] = mac;
@@ -170,9 +188,11 @@ void ArrayCore::step_st(const ArrayInputs& in, ArrayOutputs* out) {
         acc_[i] = mac ? this->mac(p_in, a, w_[ab][i]) : p_in;
         pv_[i] = pv_[i - C];
       }
+      cnt_.acc_toggles += toggles(old_acc, acc_[i], p_.acc);
       cnt_.macs += mac;
       cnt_.acc_writes += pv_[i];
       if (in.w_shift) {
+        const int64_t old_w = ws[i];
         if (r == 0) {
           ws[i] = in.b_data[c];
           wvs[i] = in.b_valid[c];
@@ -180,9 +200,12 @@ void ArrayCore::step_st(const ArrayInputs& in, ArrayOutputs* out) {
           ws[i] = ws[i - C];
           wvs[i] = wvs[i - C];
         }
+        cnt_.stationary_toggles += toggles(old_w, ws[i], p_.bw);
         ++cnt_.stationary_writes;
       }
       cnt_.operand_reg_writes += av;
+      cnt_.operand_reg_write_bits += static_cast<uint64_t>(av) * p_.aw;
+      cnt_.left_toggles += toggles(a_[i], a, p_.aw);
       a_[i] = a;
       av_[i] = av;
       ab_[i] = ab;

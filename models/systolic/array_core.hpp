@@ -15,9 +15,16 @@ namespace tpesim::systolic {
 struct ArrayCounters {
   uint64_t macs = 0;               ///< multiply-accumulates with valid operands
   uint64_t operand_reg_writes = 0;  ///< left/top pipeline register loads carrying valid data
+  uint64_t operand_reg_write_bits = 0;  ///< the same loads in bits (aw per left, bw per top load)
   uint64_t acc_writes = 0;          ///< accumulator (os) or partial-sum (ws/is) register writes
   uint64_t stationary_writes = 0;   ///< stationary bank register loads (ws/is)
   uint64_t output_writes = 0;       ///< valid values delivered at the bottom edge
+  // Bit toggles (popcount of old xor new) of the PE registers, for activity-aware energy
+  // (docs/energy-area.md). Counted by the cycle model only; the fast engine leaves them 0.
+  uint64_t left_toggles = 0;        ///< left operand registers (aw bits each)
+  uint64_t top_toggles = 0;         ///< top operand registers (os; bw bits each)
+  uint64_t acc_toggles = 0;         ///< accumulator / partial-sum registers (acc bits each)
+  uint64_t stationary_toggles = 0;  ///< stationary bank registers (ws/is; bw bits each)
   uint64_t cycles = 0;              ///< rising edges since reset
   ArrayCounters& operator+=(const ArrayCounters& o);
 };

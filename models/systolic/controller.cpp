@@ -472,6 +472,7 @@ void Controller::fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n) {
   if (s_.flow != Flow::kOS) {
     fast_arr_.macs += un * nk * nq;
     fast_arr_.operand_reg_writes += un * nk * C;
+    fast_arr_.operand_reg_write_bits += un * nk * C * static_cast<uint64_t>(s_.array.aw);
     fast_arr_.acc_writes += un * nq * R;
     fast_arr_.output_writes += un * nq;
     st_.outputs += un * nq;
@@ -483,6 +484,8 @@ void Controller::fast_outputs(int64_t g, int64_t w, uint64_t t, int64_t n) {
   } else {
     fast_arr_.macs += un * np * nq;
     fast_arr_.operand_reg_writes += un * (np * C + nq * R);
+    fast_arr_.operand_reg_write_bits +=
+        un * (np * C * static_cast<uint64_t>(s_.array.aw) + nq * R * static_cast<uint64_t>(s_.array.bw));
     fast_arr_.acc_writes += un * np * nq;
     if (w + n == W) {
       fast_arr_.output_writes += np * nq;

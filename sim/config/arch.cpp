@@ -400,6 +400,7 @@ void set_buffer_width(Builder& b, const YAML::Node& n, const Loc& at) {
 void set_double_buffered(Builder& b, const YAML::Node& n, const Loc& at) {
   buffer_of(b, at).double_buffered = read_bool(n, at);
 }
+void set_tech(Builder& b, const YAML::Node& n, const Loc& at) { b.spec.tech = read_string(n, at); }
 void set_dram_type(Builder& b, const YAML::Node& n, const Loc& at) {
   b.spec.dram.type = read_string(n, at);
 }
@@ -449,6 +450,7 @@ const std::vector<LeafKey>& leaf_keys() {
       {"dram.type", set_dram_type},
       {"dram.bandwidth", set_bandwidth},
       {"dram.latency", set_latency},
+      {"tech", set_tech},
   };
   return keys;
 }
@@ -795,7 +797,7 @@ std::string to_yaml(const ArchSpec& a) {
   const std::string memory = "buffers:\n  ifmap: " + buffer(a.ifmap) + "\n  filter: " + buffer(a.filter) +
                              "\n  ofmap: " + buffer(a.ofmap) + "\ndram:\n  type: " + quoted(a.dram.type) +
                              "\n  bandwidth: " + bandwidth + "B/cycle\n  latency: " +
-                             std::to_string(a.dram.latency_cycles) + "\n";
+                             std::to_string(a.dram.latency_cycles) + "\ntech: " + quoted(a.tech) + "\n";
   std::ostringstream o;
   if (a.is_mixpe()) {
     o << "# tpesim-arch v1\n"

@@ -75,6 +75,9 @@ struct ArchSpec {
   BufferSpec filter;      ///< holds B
   BufferSpec ofmap{256 * 1024, 128, true};  ///< holds C partial sums (ACC bits each)
   DramSpec dram;
+  /// Technology table pricing the run's energy and area: a built-in name ("45nm", "28nm",
+  /// "ihp-sg13g2-130nm") or a path to a tpesim-tech file (docs/energy-area.md).
+  std::string tech = "45nm";
   BitmodSpec bitmod;  ///< engine: bitmod only
   bool is_bitmod() const { return engine == "bitmod"; }
   MixpeSpec mixpe;    ///< engine: mixpe only (act/weight/acc/dataflow are derived from it)

@@ -285,6 +285,7 @@ GemmRun run_mixpe_gemm(const ArchSpec& a, const Gemm& g, const RunOptions& opt, 
   const systolic::Schedule s = map_mixpe(a, g);
   const bool verify = opt.engine != "fast" && g.M * g.N * g.K <= opt.verify_limit;
   GemmRun r;
+  r.activity = opt.activity;
   if (opt.engine == "fast") {
     const HashOperands dummy(seed, sv.act, sv.weight);  // timing does not read values
     systolic::Controller ctl(s, buffer_params(a), dram_params(a), dummy, nullptr);

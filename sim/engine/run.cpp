@@ -7,6 +7,7 @@
 #include "models/numerics/fp_mac.hpp"
 #include "models/numerics/reference_gemm.hpp"
 #include "rtl/harness/rtl_array.hpp"
+#include "sim/cost/costs.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/progress.hpp"
 #include "sim/engine/bitmod_run.hpp"
@@ -73,6 +74,7 @@ GemmRun run_gemm(const ArchSpec& arch, const Gemm& g, const RunOptions& opt, uin
   if (verify) out = num::IntMatrix(static_cast<int64_t>(g.M), static_cast<int64_t>(g.N));
   systolic::Controller ctl(s, buffer_params(arch), dram_params(arch), ops, verify ? &out : nullptr);
   GemmRun r;
+  r.activity = opt.activity;
   if (opt.engine == "fast") {
     r.array = ctl.run_fast();
   } else if (opt.engine == "cycle") {
@@ -138,6 +140,7 @@ LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun
                         : "mac." + arch.act.name() + "x" + arch.weight.name();
   L.actions[mac] = r.array.macs * n;
   L.actions["pe.operand_reg_writes"] = r.array.operand_reg_writes * n;
+  L.actions["pe.operand_reg_write_bits"] = r.array.operand_reg_write_bits * n;
   L.actions["pe.acc_writes"] = r.array.acc_writes * n;
   L.actions["pe.stationary_writes"] = r.array.stationary_writes * n;
   L.actions["pe.idle_cycles"] =
@@ -145,6 +148,12 @@ LayerResult make_layer_result(const ArchSpec& arch, const Gemm& g, const GemmRun
   L.actions["array.output_writes"] = r.array.output_writes * n;
   L.actions["ctrl.wavefronts"] = r.ctl.wavefronts * n;
   L.actions["ctrl.shift_steps"] = r.ctl.shift_steps * n;
+  if (r.activity) {
+    L.actions["toggles.left_reg_bits"] = r.array.left_toggles * n;
+    L.actions["toggles.top_reg_bits"] = r.array.top_toggles * n;
+    L.actions["toggles.acc_reg_bits"] = r.array.acc_toggles * n;
+    L.actions["toggles.stationary_reg_bits"] = r.array.stationary_toggles * n;
+  }
   L.dram_read_bytes = r.ctl.dram_read_bytes * n;
   L.dram_write_bytes = r.ctl.dram_write_bytes * n;
   return L;
@@ -184,8 +193,11 @@ void run_layers(const Workload& w, const RunOptions& opt, RunResult* res, KeyFn 
 
 }  // namespace
 
-RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt) {
-  RunResult res;
+namespace {
+
+// Runs every record on the arch's engine into *res (rows and totals, no costs).
+void run_engine(const ArchSpec& arch, const Workload& w, const RunOptions& opt, RunResult* out) {
+  RunResult& res = *out;
   res.tool_version = TPESIM_VERSION;
   res.engine = opt.engine;
   res.arch_name = arch.name;
@@ -209,7 +221,7 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
         },
         [&](const Gemm& g, uint64_t seed) { return run_bitmod_gemm(arch, g, opt, seed); },
         [&](const Gemm& g, const BitmodGemmRun& r) { return make_bitmod_layer_result(arch, g, r); });
-    return res;
+    return;
   }
   if (arch.is_mixpe()) {
     for (const Gemm& g : w.gemms) check_mixpe_gemm(arch, g, w.source);
@@ -220,7 +232,7 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
         w, opt, &res, [](const Gemm& g) { return Key{g.M, g.N, g.K, g.weight_dtype, g.group_size}; },
         [&](const Gemm& g, uint64_t seed) { return run_mixpe_gemm(arch, g, opt, seed); },
         [&](const Gemm& g, const GemmRun& r) { return make_mixpe_layer_result(arch, g, r); });
-    return res;
+    return;
   }
   for (const Gemm& g : w.gemms) check_gemm_types(arch, g, w.source);
   using Key = std::tuple<uint64_t, uint64_t, uint64_t>;
@@ -228,6 +240,18 @@ RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions
       w, opt, &res, [](const Gemm& g) { return Key{g.M, g.N, g.K}; },
       [&](const Gemm& g, uint64_t seed) { return run_gemm(arch, g, opt, seed); },
       [&](const Gemm& g, const GemmRun& r) { return make_layer_result(arch, g, r); });
+}
+
+}  // namespace
+
+RunResult run_workload(const ArchSpec& arch, const Workload& w, const RunOptions& opt) {
+  RunResult res;
+  cost::check_tech(arch);
+  if (opt.activity && (opt.engine == "fast" || arch.is_bitmod()))
+    throw ConfigError("--energy activity: register toggles are counted by the cycle and rtl engines of the systolic "
+                      "and MixPE arrays (use --engine cycle or rtl; not the BitMoD engine)");
+  run_engine(arch, w, opt, &res);
+  cost::price_run(arch, &res);
   return res;
 }
 

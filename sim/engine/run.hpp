@@ -20,6 +20,9 @@ struct RunOptions {
   std::string weights_dir;
   uint64_t verify_limit = 1ull << 28;  ///< check outputs against the oracle up to M*N*K
   bool progress = false;          ///< progress line on stderr
+  /// Activity-aware energy (docs/energy-area.md): report register bit toggles (cycle and rtl
+  /// engines of the systolic and MixPE arrays) and price registers and MACs by them.
+  bool activity = false;
 };
 
 /// What one engine run of one GEMM instance produced.
@@ -30,6 +33,7 @@ struct GemmRun {
   uint64_t folds = 0;
   uint64_t fold_wavefronts = 0;  ///< sum over folds of streamed wavefronts
   std::optional<double> sqnr_db;  ///< engines with quantised weights (MixPE): sampled output SQNR
+  bool activity = false;          ///< array.*_toggles are counted and go into the report
 };
 
 /// The RTL engine's loop: the Verilated array variant for `p` (ConfigError naming the arch

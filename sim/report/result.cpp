@@ -61,7 +61,24 @@ bool LayerResult::operator==(const LayerResult& o) const {
          mapping_efficiency == o.mapping_efficiency && analytical_cycles == o.analytical_cycles &&
          sqnr_db == o.sqnr_db && same_map(actions, o.actions) &&
          same_map(buffers, o.buffers) && dram_read_bytes == o.dram_read_bytes &&
-         dram_write_bytes == o.dram_write_bytes;
+         dram_write_bytes == o.dram_write_bytes && same_map(energy_pj, o.energy_pj);
+}
+
+double LayerResult::energy_total_pj() const {
+  double s = 0;
+  for (const auto& [name, pj] : energy_pj) s += pj;
+  return s;
+}
+
+double RunCosts::area_mm2() const {
+  double s = 0;
+  for (const AreaComponent& c : area) s += c.mm2;
+  return s;
+}
+
+bool RunCosts::operator==(const RunCosts& o) const {
+  return tech == o.tech && tech_file == o.tech_file && node_nm == o.node_nm && area == o.area &&
+         area_note == o.area_note && peak_ops_per_s == o.peak_ops_per_s;
 }
 
 bool RunResult::operator==(const RunResult& o) const {
@@ -69,7 +86,7 @@ bool RunResult::operator==(const RunResult& o) const {
          arch_yaml == o.arch_yaml && workload_name == o.workload_name &&
          workload_source == o.workload_source && rows == o.rows && cols == o.cols &&
          dataflow == o.dataflow && clock_hz == o.clock_hz && layers == o.layers &&
-         totals == o.totals;
+         totals == o.totals && costs == o.costs;
 }
 
 void compute_totals(RunResult* r) {
@@ -85,6 +102,7 @@ void compute_totals(RunResult* r) {
     t.macs += l.macs;
     add_map(&t.actions, l.actions);
     add_map(&t.buffers, l.buffers);
+    add_map(&t.energy_pj, l.energy_pj);
     t.dram_read_bytes += l.dram_read_bytes;
     t.dram_write_bytes += l.dram_write_bytes;
     t.analytical_cycles += l.analytical_cycles;

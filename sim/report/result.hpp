@@ -52,10 +52,34 @@ struct LayerResult {
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   uint64_t dram_bytes() const { return dram_read_bytes + dram_write_bytes; }
+  /// Energy by component, pJ (docs/energy-area.md): the counted actions, buffer and DRAM
+  /// traffic and leakage priced by the run's technology table.
+  std::map<std::string, double> energy_pj;
+  double energy_total_pj() const;
   /// Field-by-field equality; doubles compared exactly (a JSON round trip preserves them);
   /// a name missing from `actions` or `buffers` equals a present zero entry.
   bool operator==(const LayerResult& o) const;
   bool operator!=(const LayerResult& o) const { return !(*this == o); }
+};
+
+/// One component of the design's area.
+struct AreaComponent {
+  std::string name;   ///< "pe_array", "buffer.ifmap", ...
+  double mm2 = 0;
+  std::string basis;  ///< how it was obtained (synthesis cache entry, SRAM table rule)
+  bool operator==(const AreaComponent& o) const { return name == o.name && mm2 == o.mm2 && basis == o.basis; }
+};
+
+/// The technology a run was priced with and the design's area (docs/energy-area.md).
+struct RunCosts {
+  std::string tech;       ///< table name
+  std::string tech_file;  ///< the table's file, relative to the source tree for built-in ones
+  double node_nm = 0;
+  std::vector<AreaComponent> area;  ///< empty when area_note says why
+  std::string area_note;            ///< empty, or why area (and logic leakage) is missing
+  double peak_ops_per_s = 0;        ///< 2 x MAC slots per second at the clock (engine's peak)
+  double area_mm2() const;
+  bool operator==(const RunCosts& o) const;
 };
 
 /// A whole run.
@@ -72,13 +96,14 @@ struct RunResult {
   double clock_hz = 0;
   std::vector<LayerResult> layers;
   LayerResult totals;  ///< sums; utilization and efficiency recomputed from the sums
+  RunCosts costs;
   /// Field-by-field equality (layers in order, totals, header fields).
   bool operator==(const RunResult& o) const;
   bool operator!=(const RunResult& o) const { return !(*this == o); }
 };
 
 /// Recomputes r->totals from r->layers (layers are not modified):
-///  - count, cycles (incl. stall_by_buffer), macs, actions, buffers, DRAM bytes: sums;
+///  - count, cycles (incl. stall_by_buffer), macs, actions, buffers, DRAM bytes, energy: sums;
 ///  - analytical_cycles: sum; sqnr_db: the lowest layer value (the worst layer), if any;
 ///  - folds: sum of folds * count (folds executed over the whole run; a layer's own
 ///    `folds` is per instance);

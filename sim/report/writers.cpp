@@ -29,6 +29,40 @@ const char* const kBuffers[] = {"ifmap", "filter", "ofmap"};
 /// BitMoD's, then MixPE's. New names go at the end (they are CSV columns).
 const char* const kBreakdown[] = {"term", "dequant", "encoder", "skew", "stream", "dequant_wait", "fill_drain"};
 
+/// Energy component groups of the per-layer summaries (docs/energy-area.md).
+const char* const kEnergyGroups[] = {"compute", "buffers", "dram", "leakage"};
+
+/// The group of an energy component: buffers ("buffer.*"), dram, leakage ("leakage.*"),
+/// everything else is compute (PE array, dequantisation units, encoders, array registers).
+const char* energy_group(const std::string& component) {
+  if (component.rfind("buffer.", 0) == 0) return "buffers";
+  if (component == "dram") return "dram";
+  if (component.rfind("leakage.", 0) == 0) return "leakage";
+  return "compute";
+}
+
+double energy_of_group(const LayerResult& l, const std::string& g) {
+  double s = 0;
+  for (const auto& [c, pj] : l.energy_pj)
+    if (g == energy_group(c)) s += pj;
+  return s;
+}
+
+/// Pico-joules per MAC, TOPS/W and TOPS/mm^2 of a run (0 where undefined).
+struct Figures {
+  double pj_per_mac = 0, tops_per_w = 0, tops_per_mm2 = 0;
+};
+
+Figures figures(const RunResult& r) {
+  Figures f;
+  const double e = r.totals.energy_total_pj();
+  if (r.totals.macs) f.pj_per_mac = e / static_cast<double>(r.totals.macs);
+  // 2 ops per MAC: ops / J = 2 macs / (e 1e-12); TOPS/W = that / 1e12.
+  if (e > 0) f.tops_per_w = 2.0 * static_cast<double>(r.totals.macs) / e;
+  if (r.costs.area_mm2() > 0) f.tops_per_mm2 = r.costs.peak_ops_per_s / 1e12 / r.costs.area_mm2();
+  return f;
+}
+
 /// Buffer names to list: the three standard ones, then any others found in `names`.
 template <typename V>
 std::vector<std::string> buffer_names(const std::map<std::string, V>& m) {
@@ -183,6 +217,10 @@ nlohmann::ordered_json layer_json(const LayerResult& l, bool with_shape, const s
   j["dram_bytes"] = l.dram_bytes();
   j["dram_read_bytes"] = l.dram_read_bytes;
   j["dram_write_bytes"] = l.dram_write_bytes;
+  nlohmann::ordered_json en = nlohmann::ordered_json::object();
+  for (const auto& [name, pj] : l.energy_pj) en[name] = finite(pj, at + ".energy_pj." + name);
+  j["energy_pj"] = std::move(en);
+  j["energy_total_pj"] = finite(l.energy_total_pj(), at + ".energy_total_pj");
   return j;
 }
 
@@ -278,6 +316,11 @@ LayerResult layer_from_json(const nlohmann::json& j, bool with_shape, const std:
   }
   l.dram_read_bytes = R::u64(j, "dram_read_bytes", at);
   l.dram_write_bytes = R::u64(j, "dram_write_bytes", at);
+  // Added within schema 1 (issue 7): optional for reports written before.
+  if (j.contains("energy_pj")) {
+    const nlohmann::json& en = R::object(j, "energy_pj", at);
+    for (auto it = en.begin(); it != en.end(); ++it) l.energy_pj[it.key()] = R::number(en, it.key(), R::join(at, "energy_pj"));
+  }
   const uint64_t dram = R::u64(j, "dram_bytes", at);
   if (dram != l.dram_bytes()) {
     R::fail(R::join(at, "dram_bytes"),
@@ -304,7 +347,7 @@ std::string csv_field(const std::string& s) {
 std::string csv_double(double v) { return fmt::format("{:.6g}", v); }
 
 void csv_row(std::string* out, const LayerResult& l, bool is_total,
-             const std::vector<std::string>& action_names) {
+             const std::vector<std::string>& action_names, double area_mm2) {
   std::vector<std::string> f;
   f.push_back(is_total ? "TOTAL" : csv_field(l.name));
   f.push_back(is_total ? "" : std::to_string(l.M));
@@ -333,6 +376,9 @@ void csv_row(std::string* out, const LayerResult& l, bool is_total,
     f.push_back(std::to_string(t.read_bytes));
     f.push_back(std::to_string(t.write_bytes));
   }
+  f.push_back(csv_double(l.energy_total_pj()));
+  for (const char* g : kEnergyGroups) f.push_back(csv_double(energy_of_group(l, g)));
+  f.push_back(csv_double(area_mm2));
   for (const std::string& a : action_names) {
     f.push_back(std::to_string(value_or_zero(l.actions, a)));
   }
@@ -520,6 +566,54 @@ std::string text_report(const RunResult& r) {
   out += kv("  ", "DRAM write bytes", group(t.dram_write_bytes));
   out += kv("  ", "DRAM bytes", group(t.dram_bytes()));
 
+  // Energy per layer (component groups) and of the whole run (every component).
+  if (!r.costs.tech.empty()) {
+    const Figures fig = figures(r);
+    Table el;
+    el.column("name", false);
+    for (const char* g : kEnergyGroups) el.column(std::string(g) + " uJ", true);
+    el.column("total uJ", true);
+    el.column("pJ/MAC", true);
+    auto uj = [](double pj) { return fmt::format("{:.3f}", pj / 1e6); };
+    auto energy_row = [&](const LayerResult& l, const std::string& name) {
+      std::vector<std::string> row{name};
+      for (const char* g : kEnergyGroups) row.push_back(uj(energy_of_group(l, g)));
+      row.push_back(uj(l.energy_total_pj()));
+      row.push_back(l.macs ? fmt::format("{:.3f}", l.energy_total_pj() / static_cast<double>(l.macs)) : "-");
+      el.row(row);
+    };
+    for (const LayerResult& l : r.layers) energy_row(l, l.name);
+    energy_row(t, "TOTAL");
+    out += fmt::format("\nEnergy (technology {}, {} nm; docs/energy-area.md)\n", r.costs.tech, r.costs.node_nm);
+    out += el.render("  ");
+    Table ec;
+    ec.column("component", false);
+    ec.column("uJ", true);
+    ec.column("%", true);
+    const double total = t.energy_total_pj();
+    for (const auto& [c, pj] : t.energy_pj) ec.row({c, uj(pj), total > 0 ? percent(pj / total) : "0.00"});
+    out += "\n  Energy by component (whole run)\n";
+    out += ec.render("  ");
+    out += kv("  ", "energy", fmt::format("{:.6g} uJ", total / 1e6));
+    out += kv("  ", "energy per MAC", fmt::format("{:.4g} pJ", fig.pj_per_mac));
+    out += kv("  ", "efficiency", fmt::format("{:.4g} TOPS/W (2 ops per MAC)", fig.tops_per_w));
+    // Area.
+    out += "\nArea\n";
+    if (r.costs.area.empty()) {
+      out += "  " + r.costs.area_note + "\n";
+    } else {
+      Table at;
+      at.column("component", false);
+      at.column("mm2", true);
+      at.column("basis", false);
+      for (const AreaComponent& a : r.costs.area) at.row({a.name, fmt::format("{:.4f}", a.mm2), a.basis});
+      out += at.render("  ");
+      out += kv("  ", "total", fmt::format("{:.4f} mm2", r.costs.area_mm2()));
+      out += kv("  ", "peak", fmt::format("{:.4g} TOPS, {:.4g} TOPS/mm2", r.costs.peak_ops_per_s / 1e12, fig.tops_per_mm2));
+      if (!r.costs.area_note.empty()) out += "  " + r.costs.area_note + "\n";
+    }
+  }
+
   // Buffer traffic of the whole run.
   Table bufs;
   bufs.column("buffer", false);
@@ -546,6 +640,31 @@ std::string text_report(const RunResult& r) {
   return out;
 }
 
+nlohmann::ordered_json costs_json(const RunResult& r) {
+  nlohmann::ordered_json c;
+  c["tech"] = r.costs.tech;
+  c["tech_file"] = r.costs.tech_file;
+  c["node_nm"] = finite(r.costs.node_nm, "costs.node_nm");
+  const Figures f = figures(r);
+  c["energy_total_pj"] = finite(r.totals.energy_total_pj(), "costs.energy_total_pj");
+  c["pj_per_mac"] = finite(f.pj_per_mac, "costs.pj_per_mac");
+  c["tops_per_w"] = finite(f.tops_per_w, "costs.tops_per_w");
+  nlohmann::ordered_json area = nlohmann::ordered_json::array();
+  for (const AreaComponent& a : r.costs.area) {
+    nlohmann::ordered_json e;
+    e["name"] = a.name;
+    e["mm2"] = finite(a.mm2, "costs.area." + a.name);
+    e["basis"] = a.basis;
+    area.push_back(std::move(e));
+  }
+  c["area"] = std::move(area);
+  c["area_mm2"] = finite(r.costs.area_mm2(), "costs.area_mm2");
+  c["area_note"] = r.costs.area_note;
+  c["peak_ops_per_s"] = finite(r.costs.peak_ops_per_s, "costs.peak_ops_per_s");
+  c["tops_per_mm2"] = finite(f.tops_per_mm2, "costs.tops_per_mm2");
+  return c;
+}
+
 nlohmann::ordered_json to_json(const RunResult& r) {
   nlohmann::ordered_json j;
   j["schema"] = kReportSchema;
@@ -570,6 +689,7 @@ nlohmann::ordered_json to_json(const RunResult& r) {
   }
   j["layers"] = std::move(layers);
   j["totals"] = layer_json(r.totals, false, "totals");
+  j["costs"] = costs_json(r);
   return j;
 }
 
@@ -603,6 +723,20 @@ RunResult from_json(const nlohmann::json& j) {
     r.layers.push_back(layer_from_json(layers[i], true, fmt::format("layers[{}]", i)));
   }
   r.totals = layer_from_json(R::object(j, "totals", ""), false, "totals");
+  if (j.contains("costs")) {  // added within schema 1 (issue 7)
+    const nlohmann::json& c = R::object(j, "costs", "");
+    r.costs.tech = R::str(c, "tech", "costs");
+    r.costs.tech_file = R::str(c, "tech_file", "costs");
+    r.costs.node_nm = R::number(c, "node_nm", "costs");
+    const nlohmann::json& area = R::need(c, "area", "costs");
+    if (!area.is_array()) R::fail("costs.area", "expected an array");
+    for (size_t i = 0; i < area.size(); ++i) {
+      const std::string at = fmt::format("costs.area[{}]", i);
+      r.costs.area.push_back(AreaComponent{R::str(area[i], "name", at), R::number(area[i], "mm2", at), R::str(area[i], "basis", at)});
+    }
+    r.costs.area_note = R::str(c, "area_note", "costs");
+    r.costs.peak_ops_per_s = R::number(c, "peak_ops_per_s", "costs");
+  }
   return r;
 }
 
@@ -624,10 +758,14 @@ std::string csv_report(const RunResult& r) {
   for (const char* b : kBuffers) {
     out += fmt::format(",{0}_reads,{0}_writes,{0}_read_bytes,{0}_write_bytes", b);
   }
+  out += ",energy_pj";
+  for (const char* g : kEnergyGroups) out += fmt::format(",energy_{}_pj", g);
+  out += ",area_mm2";
   for (const std::string& a : action_names) out += "," + csv_field("action." + a);
   out += '\n';
-  for (const LayerResult& l : r.layers) csv_row(&out, l, false, action_names);
-  csv_row(&out, r.totals, true, action_names);
+  const double area = r.costs.area_mm2();
+  for (const LayerResult& l : r.layers) csv_row(&out, l, false, action_names, area);
+  csv_row(&out, r.totals, true, action_names, area);
   return out;
 }
 

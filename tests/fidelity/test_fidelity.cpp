@@ -95,6 +95,7 @@ TEST_P(Fidelity, FastEqualsCycleModel) {
     ASSERT_EQ(rf.ctl.port_wait, rc.ctl.port_wait) << what;
     ASSERT_EQ(rf.array.macs, rc.array.macs) << what;
     ASSERT_EQ(rf.array.operand_reg_writes, rc.array.operand_reg_writes) << what;
+    ASSERT_EQ(rf.array.operand_reg_write_bits, rc.array.operand_reg_write_bits) << what;
     ASSERT_EQ(rf.array.acc_writes, rc.array.acc_writes) << what;
     ASSERT_EQ(rf.array.stationary_writes, rc.array.stationary_writes) << what;
     ASSERT_EQ(rf.array.output_writes, rc.array.output_writes) << what;

@@ -52,6 +52,7 @@ RunResult two_layers() {
   a.buffers["ofmap"] = {1, 2, 64, 128};
   a.dram_read_bytes = 4096;
   a.dram_write_bytes = 2048;
+  a.energy_pj = {{"pe.mac", 1000.5}, {"buffer.ifmap", 20.25}, {"dram", 300}, {"leakage.sram", 4}};
 
   LayerResult b;
   b.name = "proj";
@@ -69,6 +70,12 @@ RunResult two_layers() {
   b.buffers["ofmap"] = {3, 3, 192, 192};
   b.dram_read_bytes = 100;
   b.dram_write_bytes = 50;
+  b.energy_pj = {{"pe.mac", 62.5}, {"dram", 6}};
+  r.costs.tech = "unit-tech";
+  r.costs.tech_file = "models/tech/unit.yaml";
+  r.costs.node_nm = 45;
+  r.costs.area = {{"pe_array", 1.5, "synthesis"}, {"buffer.ifmap", 0.25, "sram table"}};
+  r.costs.peak_ops_per_s = 5.12e11;
 
   r.layers = {a, b};
   compute_totals(&r);
@@ -161,7 +168,9 @@ TEST(Report, JsonHasExactlyTheDocumentedKeys) {
   const nlohmann::ordered_json j = to_json(two_layers());
   using V = std::vector<std::string>;
   EXPECT_EQ(keys(j),
-            (V{"schema", "tool_version", "engine", "arch", "workload", "layers", "totals"}));
+            (V{"schema", "tool_version", "engine", "arch", "workload", "layers", "totals", "costs"}));
+  EXPECT_EQ(keys(j["costs"]), (V{"tech", "tech_file", "node_nm", "energy_total_pj", "pj_per_mac", "tops_per_w", "area",
+                                 "area_mm2", "area_note", "peak_ops_per_s", "tops_per_mm2"}));
   EXPECT_EQ(j["schema"], "tpesim-report/1");
   EXPECT_EQ(keys(j["arch"]), (V{"name", "engine", "rows", "cols", "dataflow", "clock_hz", "yaml"}));
   EXPECT_EQ(keys(j["workload"]), (V{"name", "source"}));
@@ -182,7 +191,9 @@ TEST(Report, JsonHasExactlyTheDocumentedKeys) {
                         "buffers",
                         "dram_bytes",
                         "dram_read_bytes",
-                        "dram_write_bytes"};
+                        "dram_write_bytes",
+                        "energy_pj",
+                        "energy_total_pj"};
   const V total_keys(layer_keys.begin() + 4, layer_keys.end());
   const V buffer_keys = {"reads", "writes", "read_bytes", "write_bytes"};
   for (const auto& l : j["layers"]) EXPECT_EQ(keys(l), layer_keys);
@@ -244,7 +255,8 @@ TEST(Report, CsvHeaderAndRows) {
             "dram_write_bytes,cycles_term,cycles_dequant,cycles_encoder,cycles_skew,cycles_stream,"
             "cycles_dequant_wait,cycles_fill_drain,analytical_cycles,sqnr_db,ifmap_reads,ifmap_writes,ifmap_read_bytes,ifmap_write_bytes,"
             "filter_reads,filter_writes,filter_read_bytes,filter_write_bytes,ofmap_reads,"
-            "ofmap_writes,ofmap_read_bytes,ofmap_write_bytes,action.ifmap.read,"
+            "ofmap_writes,ofmap_read_bytes,ofmap_write_bytes,energy_pj,energy_compute_pj,energy_buffers_pj,"
+            "energy_dram_pj,energy_leakage_pj,area_mm2,action.ifmap.read,"
             "action.ofmap.write,action.pe.mac");
   EXPECT_EQ(ls[1].rfind("qkv,16,32,64,2,4,1000,900,100,60,40,0,0.256,0.8,65536,4096,2048,", 0), 0u)
       << ls[1];
@@ -253,6 +265,9 @@ TEST(Report, CsvHeaderAndRows) {
   auto fields = [](const std::string& l) { return std::count(l.begin(), l.end(), ',') + 1; };
   for (const auto& l : ls) EXPECT_EQ(fields(l), fields(ls[0])) << l;
   EXPECT_EQ(ls[2].substr(ls[2].size() - 9), ",0,7,4096");  // proj: no ifmap.read action
+  // Energy: total, compute, buffers, dram, leakage, then the design's area on every row.
+  EXPECT_NE(ls[1].find(",1324.75,1000.5,20.25,300,4,1.75,"), std::string::npos) << ls[1];
+  EXPECT_NE(ls[3].find(",1393.25,1063,20.25,306,4,1.75,"), std::string::npos) << ls[3];
 }
 
 TEST(Report, CsvQuotesAwkwardNames) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "models/numerics/int_format.hpp"
+#include "sim/cost/pe_activity.hpp"
 
 namespace tpesim::cost {
 
@@ -144,6 +145,22 @@ std::map<std::string, double> layer_energy(const ArchSpec& a, const LayerResult&
     const auto it = L.actions.find(name);
     return it == L.actions.end() ? 0.0 : static_cast<double>(it->second);
   };
+  // Activity-aware with a per-PE calibration (docs/energy-area.md): the whole PE (MAC,
+  // registers, clock) from its toggles and cycles, scaled from the calibration's node.
+  const PeToggleEnergy* cal = nullptr;
+  if (activity) {
+    std::string module, params;
+    pe_of(a, L, &module, &params);
+    cal = shipped_pe_toggle_table().find(module, params);
+  }
+  if (cal) {
+    const PeToggleTable& pt = shipped_pe_toggle_table();
+    const double k = energy_scale_factor(pt.node_nm, pt.vdd, t.node_nm, t.vdd);
+    e["pe.switching"] += k * (cal->operand * (count("toggles.left_reg_bits") + count("toggles.top_reg_bits")) +
+                              cal->acc * count("toggles.acc_reg_bits") +
+                              cal->stationary * count("toggles.stationary_reg_bits"));
+    e["pe.clock"] += k * cal->cycle * static_cast<double>(a.rows) * a.cols * static_cast<double>(L.cycles.total);
+  }
   // Activity-aware mode: the operand toggle rate relative to random data (half the bits of a
   // loaded operand register toggle), which scales the MAC energies calibrated on random data.
   double alpha = 1;
@@ -158,11 +175,12 @@ std::map<std::string, double> layer_energy(const ArchSpec& a, const LayerResult&
       continue;  // registers are priced by their toggles and clock below
     const ActionPrice p = price_of(a, action);
     if (p.component.empty()) continue;
+    if (cal && (p.component == "pe.mac" || p.component == "pe.dequant")) continue;  // in the calibrated PE
     double pj = 0;
     for (const Primitive& q : p.prims) pj += q.count * t.op_pj(q.op, q.bits, p.component, action);
     e[p.component] += pj * static_cast<double>(n) * (activity && p.component == "pe.mac" ? alpha : 1.0);
   }
-  if (activity) {
+  if (activity && !cal) {
     // A register bit costs reg_clock every cycle and, when it toggles, the data part of a
     // write: reg_write is calibrated with random data (half the bits toggle), so one toggle
     // costs 2 (reg_write - reg_clock).

@@ -89,4 +89,7 @@ TechTable load_tech_by_name(const std::string& name_or_path);
 /// factors; docs/energy-area.md), keeping every source and adding the scaling citation.
 TechTable scale_tech(const TechTable& from, double to_nm, double to_vdd);
 
+/// The energy factor scale_tech applies from (from_nm, from_vdd) to (to_nm, to_vdd).
+double energy_scale_factor(double from_nm, double from_vdd, double to_nm, double to_vdd);
+
 }  // namespace tpesim::cost

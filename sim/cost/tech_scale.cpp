@@ -138,10 +138,13 @@ std::string fmt_nm(double nm) {
 
 }  // namespace
 
+double energy_scale_factor(double from_nm, double from_vdd, double to_nm, double to_vdd) {
+  return fit_at(kEnergy, to_nm, to_vdd, "target", "energy") / fit_at(kEnergy, from_nm, from_vdd, "source", "energy");
+}
+
 TechTable scale_tech(const TechTable& from, double to_nm, double to_vdd) {
   if (!(from.vdd > 0) || !(to_vdd > 0)) throw CostError("scale_tech: supply voltages must be > 0");
-  const double ke = fit_at(kEnergy, to_nm, to_vdd, "target", "energy") /
-                    fit_at(kEnergy, from.node_nm, from.vdd, "source", "energy");
+  const double ke = energy_scale_factor(from.node_nm, from.vdd, to_nm, to_vdd);
   const double kp = fit_at(kPower, to_nm, to_vdd, "target", "power") /
                     fit_at(kPower, from.node_nm, from.vdd, "source", "power");
   const double ka = area_factor(from.node_nm, to_nm);

@@ -7,7 +7,10 @@
 #include <string>
 
 #include "sim/config/arch.hpp"
+#include "models/systolic/array_core.hpp"
+#include "sim/common/error.hpp"
 #include "sim/cost/energy.hpp"
+#include "sim/cost/pe_activity.hpp"
 #include "sim/cost/tech.hpp"
 #include "sim/engine/run.hpp"
 #include "sim/workload/workload.hpp"
@@ -163,6 +166,63 @@ TEST(TechTable, ValidationNamesFileLineAndKey) {
       EXPECT_NE(m.find(c.expect), std::string::npos) << c.what << ": " << m;
     }
   }
+}
+
+TEST(Activity, ArrayCoreCountsRegisterToggles) {
+  // A 1 x 1 output-stationary INT8 PE fed a = 0x0F, 0xF0 (-16), 0xF0, 0x00 with b = 1, one fold.
+  systolic::ArrayParams p;
+  p.rows = p.cols = 1;
+  systolic::ArrayCore core(p);
+  systolic::ArrayInputs in(1, 1);
+  systolic::ArrayOutputs out(1);
+  const int64_t as[] = {0x0F, -16, -16, 0};
+  for (int t = 0; t < 4; ++t) {
+    in.clear();
+    in.a_valid[0] = in.b_valid[0] = 1;
+    in.a_first[0] = t == 0;
+    in.a_last[0] = t == 3;
+    in.a_data[0] = as[t];
+    in.b_data[0] = 1;
+    core.step(in, &out);
+  }
+  const systolic::ArrayCounters& c = core.counters();
+  // Left register 0 -> 0x0F -> 0xF0 -> 0xF0 -> 0x00: 4 + 8 + 0 + 4 bits.
+  EXPECT_EQ(c.left_toggles, 16u);
+  // Top register 0 -> 1, then 1 three times.
+  EXPECT_EQ(c.top_toggles, 1u);
+  // Accumulator 0 -> 15 (4 bits) -> -1 (15 ^ 0xFFFFFFFF: 28) -> -17 (0x...FF ^ 0x...EF: 1) -> -17 (0).
+  EXPECT_EQ(c.acc_toggles, 33u);
+  EXPECT_EQ(c.stationary_toggles, 0u);
+}
+
+TEST(Activity, ReportsTogglesOnlyWhenAskedAndNeedsValues) {
+  const ArchSpec a = load_arch(std::string(TPESIM_SOURCE_DIR) + "/models/presets/os16.yaml", {{"tech", kHand}});
+  RunOptions opt;
+  opt.engine = "cycle";
+  const RunResult plain = run_workload(a, one_gemm(20, 12, 16), opt);
+  EXPECT_EQ(plain.layers[0].actions.count("toggles.left_reg_bits"), 0u);
+  opt.activity = true;
+  const RunResult act = run_workload(a, one_gemm(20, 12, 16), opt);
+  const LayerResult& l = act.layers[0];
+  EXPECT_GT(count(l, "toggles.left_reg_bits"), 0u);
+  EXPECT_GT(count(l, "toggles.acc_reg_bits"), 0u);
+  // The INT8 os PE is calibrated: its whole energy comes from toggles and cycles, scaled from
+  // the calibration's node to the table's (hand.yaml: 45 nm, 1.0 V).
+  const cost::PeToggleTable& pt = cost::shipped_pe_toggle_table();
+  const cost::PeToggleEnergy* e = pt.find("systolic_pe_os", "AW=8 A_SIGNED=1 BW=8 B_SIGNED=1 ACC=32 SAT=0 PE=0");
+  ASSERT_NE(e, nullptr);
+  const double k = cost::energy_scale_factor(pt.node_nm, pt.vdd, 45, 1.0);
+  const double want = k * (e->operand * (count(l, "toggles.left_reg_bits") + count(l, "toggles.top_reg_bits")) +
+                           e->acc * count(l, "toggles.acc_reg_bits"));
+  EXPECT_NEAR(l.energy_pj.at("pe.switching"), want, 1e-9 * want);
+  EXPECT_NEAR(l.energy_pj.at("pe.clock"), k * e->cycle * 16 * 16 * l.cycles.total, 1e-6);
+  EXPECT_EQ(l.energy_pj.count("pe.mac"), 0u);
+  EXPECT_EQ(l.energy_pj.count("pe.registers"), 0u);
+  // Everything outside the PE is priced as without activity.
+  for (const char* c : {"buffer.ifmap", "buffer.filter", "buffer.ofmap", "dram", "array.output"})
+    EXPECT_DOUBLE_EQ(l.energy_pj.at(c), plain.layers[0].energy_pj.at(c)) << c;
+  opt.engine = "fast";
+  EXPECT_THROW(run_workload(a, one_gemm(20, 12, 16), opt), ConfigError);
 }
 
 }  // namespace

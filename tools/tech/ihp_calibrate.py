@@ -614,18 +614,20 @@ def simulate_seq(netlist, snapshots):
     return hist, T
 
 
+def outputs_at(netlist, hist, k):
+    """The output ports' values in simulated cycle k (bit k of every net's history)."""
+    v = {}
+    for port, bits in netlist.outputs.items():
+        x = 0
+        for j, n in enumerate(bits):
+            if (hist[n] >> k) & 1:
+                x |= 1 << j
+        v[port] = x
+    return v
+
+
 def output_values(netlist, hist, T):
-    out = []
-    for k in range(T):
-        v = {}
-        for port, bits in netlist.outputs.items():
-            x = 0
-            for j, n in enumerate(bits):
-                if (hist[n] >> k) & 1:
-                    x |= 1 << j
-            v[port] = x
-        out.append(v)
-    return out
+    return [outputs_at(netlist, hist, k) for k in range(T)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -152,6 +152,11 @@ std::map<std::string, double> layer_energy(const ArchSpec& a, const LayerResult&
     std::string module, params;
     pe_of(a, L, &module, &params);
     cal = shipped_pe_toggle_table().find(module, params);
+    // Unsigned codes (MixPE zero points) use the signed PE's calibration: the circuits differ
+    // only in the extension of the code's top bit.
+    const size_t u = params.find("B_SIGNED=0");
+    if (!cal && u != std::string::npos)
+      cal = shipped_pe_toggle_table().find(module, params.substr(0, u) + "B_SIGNED=1" + params.substr(u + 10));
   }
   if (cal) {
     const PeToggleTable& pt = shipped_pe_toggle_table();

@@ -1,7 +1,5 @@
 #include "sim/cost/costs.hpp"
 
-#include <filesystem>
-
 #include "sim/cost/area.hpp"
 #include "sim/cost/energy.hpp"
 #include "sim/cost/tech.hpp"

@@ -6,6 +6,7 @@
 
 #include "models/numerics/int_format.hpp"
 #include "sim/cost/pe_activity.hpp"
+#include "sim/engine/mapper.hpp"
 
 namespace tpesim::cost {
 
@@ -55,14 +56,15 @@ int pe_register_bits(const ArchSpec& a) {
     // Activation lanes, the term register and the group accumulator (bitmod-array.md).
     return b.lanes * 16 + b.lanes * 4 + b.acc_exp_bits + b.acc_man_bits;
   }
-  const int aw = a.fp_pe() ? 16 : a.act.bits;
-  const int bw = a.is_mixpe() ? (a.mixpe.variant == "fp16xint8" ? 2 * a.mixpe.weight_bits + 17 : a.mixpe.weight_bits)
-                 : a.weight_fp16 ? 16
-                                 : a.weight.bits;
-  const bool os = a.is_mixpe() || a.dataflow == Dataflow::kOS;
-  // os: left, top and accumulator registers; ws/is: left register, two stationary banks and
-  // the partial-sum register.
-  return os ? aw + bw + acc_bits(a) : aw + 2 * bw + acc_bits(a);
+  if (a.is_mixpe()) {  // os; W4A8 INT8 activations, else FP16; FP16xINT8 carries (q, z, s)
+    const int aw = a.mixpe.variant == "w4a8" ? 8 : 16;
+    const int bw = a.mixpe.variant == "fp16xint8" ? 2 * a.mixpe.weight_bits + 17 : a.mixpe.weight_bits;
+    return aw + bw + 32;
+  }
+  // The array's own operand widths (is swaps the operands). os: left, top and accumulator
+  // registers; ws/is: left register, two stationary banks and the partial-sum register.
+  const systolic::ArrayParams p = array_params(a);
+  return p.stationary ? p.aw + 2 * p.bw + p.acc : p.aw + p.bw + p.acc;
 }
 
 [[noreturn]] void no_rule(const std::string& action) {
